@@ -217,6 +217,8 @@ pub struct CompiledCondition {
     pub operator: Operator,
     /// The context key, lowercased.
     pub key: Box<str>,
+    /// The context key as written.
+    pub key_text: Box<str>,
     values: Values,
 }
 
@@ -345,6 +347,7 @@ impl CompiledCondition {
         Ok(Self {
             operator,
             key: key.to_ascii_lowercase().into(),
+            key_text: key.into(),
             values,
         })
     }

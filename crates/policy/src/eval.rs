@@ -413,8 +413,12 @@ fn scan<R: Recorder>(
 /// and key policies for operations on KMS keys.
 fn needs_resource_policy(service: &str, name: &str, resource: &str) -> bool {
     if service.eq_ignore_ascii_case("sts") {
-        let n = name.to_ascii_lowercase();
-        return n.starts_with("assumerole") || n == "tagsession" || n == "setsourceidentity";
+        let prefix = name
+            .get(..10)
+            .is_some_and(|p| p.eq_ignore_ascii_case("assumerole"));
+        return prefix
+            || name.eq_ignore_ascii_case("tagsession")
+            || name.eq_ignore_ascii_case("setsourceidentity");
     }
     service.eq_ignore_ascii_case("kms")
         && Arn::parse(resource)

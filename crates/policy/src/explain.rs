@@ -99,7 +99,7 @@ impl Recorder for Record<'_> {
                     format!(
                         "condition `{set}{}{if_exists}` on `{}` does not hold: {have}",
                         op.base.name(),
-                        c.key
+                        c.key_text
                     )
                 }
                 None => "a condition does not hold".to_string(),

@@ -31,6 +31,7 @@ mod context;
 mod error;
 mod eval;
 mod explain;
+pub mod lint;
 mod model;
 mod parse;
 mod pattern;
