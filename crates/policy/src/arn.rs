@@ -86,7 +86,7 @@ impl ArnPattern {
     /// Reads a resource pattern.
     pub fn parse(text: &str, syntax: Syntax) -> Result<Self, String> {
         match split_policy_arn(text) {
-            Some([head, p, s, r, a, res]) if head == "arn" => Ok(ArnPattern::Parts(Box::new([
+            Some(["arn", p, s, r, a, res]) => Ok(ArnPattern::Parts(Box::new([
                 Pattern::parse(p, syntax)?,
                 Pattern::parse(s, syntax)?,
                 Pattern::parse(r, syntax)?,

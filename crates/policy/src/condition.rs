@@ -357,7 +357,7 @@ impl CompiledCondition {
         let present = ctx.get(&self.key).filter(|v| !v.is_empty());
         if let Values::Null(expect) = &self.values {
             let absent = present.is_none();
-            return expect.iter().any(|e| *e == absent);
+            return expect.contains(&absent);
         }
         let Some(request) = present else {
             if self.operator.if_exists {
