@@ -121,7 +121,7 @@ pub struct CompiledPolicy {
     kind: PolicyKind,
     pub(crate) statements: Vec<CompiledStatement>,
     /// Statement indexes by literal service prefix (lowercase), sorted by prefix.
-    by_service: Vec<(Box<str>, Vec<u32>)>,
+    by_service: Vec<(Box<str>, Bucket)>,
     /// Statements that may match any service: `*`, wildcard prefixes, `NotAction`.
     any_service: Vec<u32>,
 }
@@ -130,7 +130,7 @@ impl CompiledPolicy {
     /// Compiles a validated policy under `name` (used in explanations).
     pub fn new(name: impl Into<String>, kind: PolicyKind, policy: &Policy) -> Self {
         let mut statements = Vec::with_capacity(policy.statements.len());
-        let mut by_service: Vec<(Box<str>, Vec<u32>)> = Vec::new();
+        let mut by_service: Vec<(Box<str>, Bucket)> = Vec::new();
         let mut any_service = Vec::new();
         for (i, s) in policy.statements.iter().enumerate() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
@@ -201,10 +201,19 @@ impl CompiledPolicy {
                         match by_service.binary_search_by(|(k, _)| (**k).cmp(svc.as_str())) {
                             Ok(pos) => {
                                 if let Some(entry) = by_service.get_mut(pos) {
-                                    entry.1.push(i);
+                                    entry.1.all.push(i);
                                 }
                             }
-                            Err(pos) => by_service.insert(pos, (svc.into(), vec![i])),
+                            Err(pos) => by_service.insert(
+                                pos,
+                                (
+                                    svc.into(),
+                                    Bucket {
+                                        all: vec![i],
+                                        by_prefix: Vec::new(),
+                                    },
+                                ),
+                            ),
                         }
                     }
                 }
@@ -220,6 +229,27 @@ impl CompiledPolicy {
                 resource_text,
                 conditions,
             });
+        }
+        for (svc, bucket) in &mut by_service {
+            if bucket.all.len() <= PREFIX_INDEX_MIN {
+                continue;
+            }
+            let mut index = Vec::new();
+            for &i in &bucket.all {
+                let Some(Block::Is(list)) = statements.get(i as usize).map(|s| &s.action) else {
+                    continue;
+                };
+                for p in list {
+                    if let ActionPattern::Split(s, a) = p
+                        && s.matches(svc, true, &crate::pattern::NoVars) == Matched::Yes
+                    {
+                        index.push((literal_prefix(a).into_boxed_str(), i));
+                    }
+                }
+            }
+            index.sort();
+            index.dedup();
+            bucket.by_prefix = index;
         }
         Self {
             name: name.into(),
@@ -250,25 +280,166 @@ impl CompiledPolicy {
         self.statements.is_empty()
     }
 
-    /// Statements that may cover an action of `service`, without allocating.
-    pub(crate) fn candidates<'a>(
-        &'a self,
-        service: &str,
-    ) -> impl Iterator<Item = &'a CompiledStatement> + 'a {
-        let indexed: &'a [u32] = self
+    /// Statements that may cover `service:name`, without allocating.
+    pub(crate) fn candidates<'a>(&'a self, service: &str, name: &'a str) -> Candidates<'a> {
+        let bucket = self
             .by_service
             .binary_search_by(|(k, _)| cmp_ignore_case(k, service))
             .ok()
             .and_then(|i| self.by_service.get(i))
-            .map_or(&[], |(_, v)| v.as_slice());
-        indexed
-            .iter()
-            .chain(self.any_service.iter())
-            .filter_map(|i| self.statements.get(*i as usize))
+            .map(|(_, b)| b);
+        let (linear, prefix) = match bucket {
+            None => ([].iter(), None),
+            Some(b) if b.by_prefix.is_empty() => (b.all.iter(), None),
+            Some(b) => (
+                [].iter(),
+                Some(PrefixIter {
+                    entries: &b.by_prefix,
+                    name,
+                    next_len: 0,
+                    current: [].iter(),
+                    current_len: 0,
+                }),
+            ),
+        };
+        Candidates {
+            statements: &self.statements,
+            linear,
+            prefix,
+            any: self.any_service.iter(),
+        }
     }
+}
+
+/// Buckets with more statements than this get an index by action-name prefix.
+const PREFIX_INDEX_MIN: usize = 16;
+
+/// The statements of one service prefix.
+#[derive(Debug, Clone, Default)]
+struct Bucket {
+    all: Vec<u32>,
+    /// `(lowercase literal prefix of an action name pattern, statement)`, sorted; empty for
+    /// small buckets, which are scanned.
+    by_prefix: Vec<(Box<str>, u32)>,
+}
+
+/// Iterates the candidate statements of one request.
+pub(crate) struct Candidates<'a> {
+    statements: &'a [CompiledStatement],
+    linear: std::slice::Iter<'a, u32>,
+    prefix: Option<PrefixIter<'a>>,
+    any: std::slice::Iter<'a, u32>,
+}
+
+impl<'a> Iterator for Candidates<'a> {
+    type Item = &'a CompiledStatement;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let i = self
+            .linear
+            .next()
+            .copied()
+            .or_else(|| self.prefix.as_mut().and_then(Iterator::next))
+            .or_else(|| self.any.next().copied())?;
+        self.statements.get(i as usize)
+    }
+}
+
+/// Statements whose action-name prefix is a prefix of the requested name: one binary search
+/// per prefix length of the name.
+struct PrefixIter<'a> {
+    entries: &'a [(Box<str>, u32)],
+    name: &'a str,
+    next_len: usize,
+    current: std::slice::Iter<'a, (Box<str>, u32)>,
+    current_len: usize,
+}
+
+impl Iterator for PrefixIter<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        loop {
+            let want = self.name.get(..self.current_len).unwrap_or_default();
+            if let Some((k, i)) = self.current.next() {
+                if cmp_ignore_case(k, want) == std::cmp::Ordering::Equal {
+                    return Some(*i);
+                }
+                self.current = [].iter();
+                continue;
+            }
+            if self.next_len > self.name.len() {
+                return None;
+            }
+            let len = self.next_len;
+            self.next_len += 1;
+            let Some(p) = self.name.get(..len) else {
+                continue;
+            };
+            let start = self
+                .entries
+                .partition_point(|(k, _)| cmp_ignore_case(k, p) == std::cmp::Ordering::Less);
+            self.current = self.entries.get(start..).unwrap_or_default().iter();
+            self.current_len = len;
+        }
+    }
+}
+
+/// The lowercase literal text an action-name pattern starts with.
+fn literal_prefix(p: &Pattern) -> String {
+    let mut out = String::new();
+    for t in p.tokens() {
+        match t {
+            crate::pattern::Token::Lit(l) => out.push_str(&l.to_ascii_lowercase()),
+            _ => break,
+        }
+    }
+    out
 }
 
 /// Compares a lowercase key with `b` as if `b` were lowercased.
 fn cmp_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {
     a.bytes().cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{ParseOptions, parse_policy};
+
+    /// A bucket large enough for the prefix index yields the same statements as a scan.
+    #[test]
+    fn prefix_index_finds_what_a_scan_finds() {
+        let actions = [
+            "s3:*", "s3:Get*", "s3:GetObject", "S3:getobjectACL", "s3:Put?bject", "s3:?etObject",
+            "s3:List*", "s3:ListBucket", "s3:Delete*", "s3:G*t*", "s3:GetObjectVersion",
+        ];
+        let mut list = Vec::new();
+        for i in 0..40 {
+            let a = actions[i % actions.len()];
+            list.push(serde_json::json!({"Effect": "Allow", "Action": [a, "ec2:Describe*"], "Resource": "*"}));
+        }
+        let doc = serde_json::json!({"Version": "2012-10-17", "Statement": list}).to_string();
+        let policy = parse_policy(&doc, ParseOptions::unlimited(PolicyKind::Identity)).unwrap();
+        let compiled = CompiledPolicy::new("p", PolicyKind::Identity, &policy);
+        for name in [
+            "GetObject", "getobjectacl", "PutObject", "ListBucket", "DeleteObject", "Gat", "G", "",
+            "GetObjectVersion", "Xyz",
+        ] {
+            let mut found: Vec<usize> = compiled
+                .candidates("S3", name)
+                .filter(|s| s.action_matches("S3", name))
+                .map(|s| s.index)
+                .collect();
+            found.sort();
+            found.dedup();
+            let scanned: Vec<usize> = compiled
+                .statements
+                .iter()
+                .filter(|s| s.action_matches("s3", name))
+                .map(|s| s.index)
+                .collect();
+            assert_eq!(found, scanned, "action s3:{name}");
+        }
+    }
 }

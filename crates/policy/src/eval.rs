@@ -387,7 +387,7 @@ fn scan<R: Recorder>(
     rec: &mut R,
 ) -> Scan {
     let mut out = Scan::default();
-    for s in p.candidates(service) {
+    for s in p.candidates(service, name) {
         if !s.action_matches(service, name) {
             continue;
         }

@@ -129,6 +129,9 @@ pub fn explain(req: &Request<'_>, set: &PolicySet<'_>) -> Explanation {
     };
     let decision = decide_with(req, set, &mut rec);
     let mut out = rec.out;
+    // A statement listing several matching actions is reached once per action pattern.
+    dedup(&mut out.matched, |m| m.clone());
+    dedup(&mut out.near_misses, |m| m.statement.clone());
     out.decision = decision;
     if decision == Decision::ExplicitDeny {
         out.matched.retain(|m| m.effect == Effect::Deny);
@@ -138,4 +141,18 @@ pub fn explain(req: &Request<'_>, set: &PolicySet<'_>) -> Explanation {
         out.reasons.clear();
     }
     out
+}
+
+/// Removes later duplicates, keeping order.
+fn dedup<T>(items: &mut Vec<T>, key: impl Fn(&T) -> StatementRef) {
+    let mut seen: Vec<StatementRef> = Vec::new();
+    items.retain(|item| {
+        let k = key(item);
+        if seen.contains(&k) {
+            false
+        } else {
+            seen.push(k);
+            true
+        }
+    });
 }
