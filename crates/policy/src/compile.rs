@@ -411,8 +411,17 @@ mod tests {
     #[test]
     fn prefix_index_finds_what_a_scan_finds() {
         let actions = [
-            "s3:*", "s3:Get*", "s3:GetObject", "S3:getobjectACL", "s3:Put?bject", "s3:?etObject",
-            "s3:List*", "s3:ListBucket", "s3:Delete*", "s3:G*t*", "s3:GetObjectVersion",
+            "s3:*",
+            "s3:Get*",
+            "s3:GetObject",
+            "S3:getobjectACL",
+            "s3:Put?bject",
+            "s3:?etObject",
+            "s3:List*",
+            "s3:ListBucket",
+            "s3:Delete*",
+            "s3:G*t*",
+            "s3:GetObjectVersion",
         ];
         let mut list = Vec::new();
         for i in 0..40 {
@@ -423,8 +432,16 @@ mod tests {
         let policy = parse_policy(&doc, ParseOptions::unlimited(PolicyKind::Identity)).unwrap();
         let compiled = CompiledPolicy::new("p", PolicyKind::Identity, &policy);
         for name in [
-            "GetObject", "getobjectacl", "PutObject", "ListBucket", "DeleteObject", "Gat", "G", "",
-            "GetObjectVersion", "Xyz",
+            "GetObject",
+            "getobjectacl",
+            "PutObject",
+            "ListBucket",
+            "DeleteObject",
+            "Gat",
+            "G",
+            "",
+            "GetObjectVersion",
+            "Xyz",
         ] {
             let mut found: Vec<usize> = compiled
                 .candidates("S3", name)
