@@ -86,7 +86,7 @@ impl ArnPattern {
     /// Reads a resource pattern.
     pub fn parse(text: &str, syntax: Syntax) -> Result<Self, String> {
         match split_policy_arn(text) {
-            Some([head, p, s, r, a, res]) if head == "arn" => Ok(ArnPattern::Parts(Box::new([
+            Some(["arn", p, s, r, a, res]) => Ok(ArnPattern::Parts(Box::new([
                 Pattern::parse(p, syntax)?,
                 Pattern::parse(s, syntax)?,
                 Pattern::parse(r, syntax)?,
@@ -172,6 +172,7 @@ pub fn check_resource_text(text: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
     use crate::pattern::NoVars;

@@ -224,13 +224,13 @@ fn from_value_unsized(value: &Value, options: ParseOptions) -> Result<Policy, Po
     let mut sids = HashSet::new();
     for (index, (path, obj)) in raw.into_iter().enumerate() {
         let statement = statement(obj, &path, index, version, options.kind)?;
-        if let Some(sid) = statement.sid.as_deref().filter(|s| !s.is_empty()) {
-            if !sids.insert(sid.to_string()) {
-                return Err(PolicyError::new(
-                    format!("{path}.Sid"),
-                    format!("duplicate Sid `{sid}`"),
-                ));
-            }
+        if let Some(sid) = statement.sid.as_deref().filter(|s| !s.is_empty())
+            && !sids.insert(sid.to_string())
+        {
+            return Err(PolicyError::new(
+                format!("{path}.Sid"),
+                format!("duplicate Sid `{sid}`"),
+            ));
         }
         statements.push(statement);
     }
@@ -296,7 +296,7 @@ fn statement(
     };
 
     let principal = pair(obj, path, "Principal", "NotPrincipal")?
-        .map(|(block, key, v)| principals(v, &format!("{path}.{key}")).map(|p| block(p)))
+        .map(|(block, key, v)| principals(v, &format!("{path}.{key}")).map(block))
         .transpose()?;
     match kind {
         PolicyKind::Resource | PolicyKind::Trust if principal.is_none() => {
@@ -316,6 +316,12 @@ fn statement(
             return Err(PolicyError::new(
                 format!("{path}.{key}"),
                 format!("a {} cannot name a principal", kind.name()),
+            ));
+        }
+        PolicyKind::Trust if obj.contains_key("NotPrincipal") => {
+            return Err(PolicyError::new(
+                format!("{path}.NotPrincipal"),
+                "a trust policy cannot use `NotPrincipal`: name the principals in `Principal`",
             ));
         }
         PolicyKind::Rcp => match &principal {

@@ -159,10 +159,11 @@ impl Pattern {
     pub fn matches(&self, text: &str, ignore_case: bool, vars: &dyn Resolve) -> Matched {
         // Resolve every variable first, so an unresolvable one is reported whatever the text.
         for token in &self.tokens {
-            if let Token::Var { key, default } = token {
-                if vars.resolve(key).is_none() && default.is_none() {
-                    return Matched::Unresolved;
-                }
+            if let Token::Var { key, default } = token
+                && vars.resolve(key).is_none()
+                && default.is_none()
+            {
+                return Matched::Unresolved;
             }
         }
         if glob(&self.tokens, text, ignore_case, vars) {
@@ -272,6 +273,7 @@ fn glob(tokens: &[Token], text: &str, ignore_case: bool, vars: &dyn Resolve) -> 
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
