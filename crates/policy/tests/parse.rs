@@ -1,6 +1,6 @@
 //! The parser's refusals, each with the JSON path it names, and the valid forms it accepts.
 
-#![expect(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
 use mudroom_policy::{
     Block, Effect, MAX_DOCUMENT_BYTES, ParseOptions, PolicyError, PolicyKind, Principals, Version,
