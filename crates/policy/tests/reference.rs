@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use mudroom_policy::{
     Base, Block, Caller, CompiledPolicy, Condition, Context, Decision, Effect, ParseOptions,
     Pattern, Policy, PolicyKind, PolicySet, PrincipalKind, Principals, Request, SetOp, Statement,
-    Syntax, Token, Version, decide, policy_from_value,
+    Syntax, Token, Version, decide, explain, policy_from_value,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -1011,6 +1011,8 @@ fn both(policies: &Policies, req: &Req) -> (Decision, Decision) {
         context: &context,
     };
     let engine = decide(&request, &set);
+    // The explaining path decides the same way as the fast path.
+    assert_eq!(explain(&request, &set).decision, engine, "{req:?}");
 
     let query = Query {
         who: Who::parse(req.caller),
