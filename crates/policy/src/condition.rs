@@ -371,88 +371,46 @@ impl CompiledCondition {
         };
         let negated = self.operator.base.negated();
         match self.operator.set {
+            // A policy variable without a value is effectively null: no value equals or is like
+            // it, so the positive operators do not match it and the negated ones do.
             None => {
-                let mut unresolved = false;
-                let hit = request.iter().any(|v| {
-                    let (hit, u) = self.positive(v, ctx);
-                    unresolved |= u;
-                    hit
-                });
-                if negated {
-                    // A negated comparison with an unresolvable variable does not hold.
-                    !hit && !unresolved
-                } else {
-                    hit
-                }
+                let hit = request.iter().any(|v| self.positive(v, ctx));
+                hit != negated
             }
-            Some(SetOp::ForAllValues) => request.iter().all(|v| {
-                let (hit, unresolved) = self.positive(v, ctx);
-                if negated { !hit && !unresolved } else { hit }
-            }),
-            Some(SetOp::ForAnyValue) => request.iter().any(|v| {
-                let (hit, unresolved) = self.positive(v, ctx);
-                if negated { !hit && !unresolved } else { hit }
-            }),
+            Some(SetOp::ForAllValues) => request.iter().all(|v| self.positive(v, ctx) != negated),
+            Some(SetOp::ForAnyValue) => request.iter().any(|v| self.positive(v, ctx) != negated),
         }
     }
 
     /// Whether one request value matches any policy value under the positive form of the
-    /// operator, and whether some policy value held an unresolvable variable.
-    fn positive(&self, value: &str, ctx: &Context) -> (bool, bool) {
+    /// operator; a policy value whose variable has no value matches nothing.
+    fn positive(&self, value: &str, ctx: &Context) -> bool {
         use Base::*;
         let base = self.operator.base;
         match &self.values {
             Values::Strings(patterns) => {
                 let ignore_case =
                     matches!(base, StringEqualsIgnoreCase | StringNotEqualsIgnoreCase);
-                let mut unresolved = false;
-                for p in patterns {
-                    match p.matches(value, ignore_case, ctx) {
-                        Matched::Yes => return (true, unresolved),
-                        Matched::No => {}
-                        Matched::Unresolved => unresolved = true,
-                    }
-                }
-                (false, unresolved)
+                patterns
+                    .iter()
+                    .any(|p| p.matches(value, ignore_case, ctx) == Matched::Yes)
             }
             Values::Numbers(numbers) => {
-                let Some(v) = parse_number(value) else {
-                    return (false, false);
-                };
-                (numbers.iter().any(|n| compare(base, v, *n)), false)
+                parse_number(value).is_some_and(|v| numbers.iter().any(|n| compare(base, v, *n)))
             }
             Values::Dates(dates) => {
-                let Some(v) = parse_date(value) else {
-                    return (false, false);
-                };
-                (dates.iter().any(|d| compare(base, v, *d)), false)
+                parse_date(value).is_some_and(|v| dates.iter().any(|d| compare(base, v, *d)))
             }
-            Values::Bools(bools) => match parse_bool(value) {
-                Some(v) => (bools.contains(&v), false),
-                None => (false, false),
-            },
-            Values::Binary(blobs) => {
-                let Ok(v) = base64::engine::general_purpose::STANDARD.decode(value.trim()) else {
-                    return (false, false);
-                };
-                (blobs.contains(&v), false)
-            }
-            Values::Nets(nets) => match value.trim().parse::<IpAddr>() {
-                Ok(ip) => (nets.iter().any(|n| n.contains(&ip)), false),
-                Err(_) => (false, false),
-            },
-            Values::Arns(arns) => {
-                let mut unresolved = false;
-                for p in arns {
-                    match p.matches(value, ctx) {
-                        Matched::Yes => return (true, unresolved),
-                        Matched::No => {}
-                        Matched::Unresolved => unresolved = true,
-                    }
-                }
-                (false, unresolved)
-            }
-            Values::Null(_) => (false, false),
+            Values::Bools(bools) => parse_bool(value).is_some_and(|v| bools.contains(&v)),
+            Values::Binary(blobs) => base64::engine::general_purpose::STANDARD
+                .decode(value.trim())
+                .is_ok_and(|v| blobs.contains(&v)),
+            Values::Nets(nets) => value
+                .trim()
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip))),
+            Values::Arns(arns) => arns.iter().any(|p| p.matches(value, ctx) == Matched::Yes),
+            Values::Null(_) => false,
         }
     }
 }

@@ -2,12 +2,14 @@
 //!
 //! ```text
 //!  explicit Deny in any policy ───────────────────────────────▶ ExplicitDeny
+//!    (a Deny with NotPrincipal applies to every caller with a permissions boundary)
 //!  SCPs given and none allows ────────────────────────────────▶ ImplicitDeny
 //!  RCPs given and none allows ────────────────────────────────▶ ImplicitDeny
 //!  same account:
 //!    resource policy names the caller (user / session ARN, *) ─▶ Allow
 //!    resource policy names the caller's role ──── boundary and session policies allow ─▶ Allow
 //!    identity allows, boundary allows, session policies allow ─▶ Allow
+//!      (the account root user counts as allowed by its identity side)
 //!      (kms keys and role trust: the resource policy must at least allow the account)
 //!  cross account: both the identity side and the resource policy ─▶ Allow
 //!  otherwise ─────────────────────────────────────────────────▶ ImplicitDeny
@@ -347,12 +349,22 @@ pub(crate) enum Miss {
     Condition(usize),
 }
 
-/// Checks one statement against a request whose action it already covers.
-pub(crate) fn check(s: &CompiledStatement, req: &Request<'_>) -> Result<Grant, Miss> {
+/// Checks one statement against a request whose action it already covers; `bounded` tells
+/// whether the caller has a permissions boundary.
+pub(crate) fn check(
+    s: &CompiledStatement,
+    req: &Request<'_>,
+    bounded: bool,
+) -> Result<Grant, Miss> {
     if !s.resource_matches(req.resource, req.context) {
         return Err(Miss::Resource);
     }
-    let grant = principal_grant(s.principal.as_ref(), req.caller);
+    let grant = match &s.principal {
+        // AWS: `NotPrincipal` with `Deny` always denies a principal that has a permissions
+        // boundary, whatever `NotPrincipal` lists.
+        Some(Block::Not(_)) if bounded && s.effect == Effect::Deny => Grant::Direct,
+        principal => principal_grant(principal.as_ref(), req.caller),
+    };
     if grant == Grant::None {
         return Err(Miss::Principal);
     }
@@ -384,6 +396,7 @@ fn scan<R: Recorder>(
     req: &Request<'_>,
     service: &str,
     name: &str,
+    bounded: bool,
     rec: &mut R,
 ) -> Scan {
     let mut out = Scan::default();
@@ -391,7 +404,7 @@ fn scan<R: Recorder>(
         if !s.action_matches(service, name) {
             continue;
         }
-        match check(s, req) {
+        match check(s, req, bounded) {
             Ok(grant) => {
                 rec.applied(p, s);
                 match s.effect {
@@ -431,11 +444,12 @@ pub(crate) fn decide_with<R: Recorder>(
     rec: &mut R,
 ) -> Decision {
     let (service, name) = req.action.split_once(':').unwrap_or((req.action, ""));
+    let bounded = set.boundary.is_some();
     let mut deny = false;
     let any_allow = |list: &[CompiledPolicy], rec: &mut R, deny: &mut bool| {
         let mut allow = false;
         for p in list {
-            let s = scan(p, req, service, name, rec);
+            let s = scan(p, req, service, name, bounded, rec);
             *deny |= s.deny;
             allow |= s.allow.is_some();
         }
@@ -448,7 +462,7 @@ pub(crate) fn decide_with<R: Recorder>(
     let boundary = match set.boundary {
         None => true,
         Some(p) => {
-            let s = scan(p, req, service, name, rec);
+            let s = scan(p, req, service, name, bounded, rec);
             deny |= s.deny;
             s.allow.is_some()
         }
@@ -456,7 +470,7 @@ pub(crate) fn decide_with<R: Recorder>(
     let resource = match set.resource {
         None => Grant::None,
         Some(p) => {
-            let s = scan(p, req, service, name, rec);
+            let s = scan(p, req, service, name, bounded, rec);
             deny |= s.deny;
             s.allow.unwrap_or(Grant::None)
         }
@@ -474,14 +488,20 @@ pub(crate) fn decide_with<R: Recorder>(
         return Decision::ImplicitDeny;
     }
     let caller = req.caller;
+    // The account root user has full access to its own account without identity policies.
+    let identity = identity || caller.kind == CallerKind::Root;
     let identity_side = !matches!(caller.kind, CallerKind::Service | CallerKind::Anonymous)
         && identity
         && boundary
         && session;
-    let same_account = match req.resource_account {
-        None | Some("") => true,
-        Some(account) => account == caller.account,
-    };
+    // Services and anonymous callers belong to no account: only the resource's account
+    // evaluates their requests.
+    let accountless = matches!(caller.kind, CallerKind::Service | CallerKind::Anonymous);
+    let same_account = accountless
+        || match req.resource_account {
+            None | Some("") => true,
+            Some(account) => account == caller.account,
+        };
     let required = needs_resource_policy(service, name, req.resource);
     if required && resource == Grant::None {
         rec.reason(&|| {

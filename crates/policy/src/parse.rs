@@ -227,12 +227,10 @@ fn from_value_unsized(value: &Value, options: ParseOptions) -> Result<Policy, Po
         if let Some(sid) = statement.sid.as_deref().filter(|s| !s.is_empty())
             && !sids.insert(sid.to_string())
         {
-            {
-                return Err(PolicyError::new(
-                    format!("{path}.Sid"),
-                    format!("duplicate Sid `{sid}`"),
-                ));
-            }
+            return Err(PolicyError::new(
+                format!("{path}.Sid"),
+                format!("duplicate Sid `{sid}`"),
+            ));
         }
         statements.push(statement);
     }
@@ -318,6 +316,12 @@ fn statement(
             return Err(PolicyError::new(
                 format!("{path}.{key}"),
                 format!("a {} cannot name a principal", kind.name()),
+            ));
+        }
+        PolicyKind::Trust if obj.contains_key("NotPrincipal") => {
+            return Err(PolicyError::new(
+                format!("{path}.NotPrincipal"),
+                "a trust policy cannot use `NotPrincipal`: name the principals in `Principal`",
             ));
         }
         PolicyKind::Rcp => match &principal {
