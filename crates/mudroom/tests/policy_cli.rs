@@ -1,3 +1,4 @@
+#![cfg(test)]
 //! `mudroom policy check` and `mudroom policy eval`, run as the real binary.
 
 use std::path::{Path, PathBuf};
