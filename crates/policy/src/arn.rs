@@ -172,7 +172,6 @@ pub fn check_resource_text(text: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
     use crate::pattern::NoVars;

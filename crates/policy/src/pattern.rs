@@ -273,7 +273,6 @@ fn glob(tokens: &[Token], text: &str, ignore_case: bool, vars: &dyn Resolve) -> 
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
