@@ -63,6 +63,12 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
+// A server shares one store between its threads.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Store>();
+};
+
 struct Inner {
     dir: PathBuf,
     db_path: PathBuf,

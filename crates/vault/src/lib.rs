@@ -248,6 +248,12 @@ pub struct Vault {
     state: RwLock<KeyState>,
 }
 
+// A server shares one vault between its threads.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Vault>();
+};
+
 impl fmt::Debug for Vault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Vault")

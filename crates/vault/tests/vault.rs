@@ -375,6 +375,13 @@ fn plaintext_never_reaches_the_database_files() {
     // also a prefix long enough to be distinctive, in case of splits across pages
     assert_eq!(scan_files(&data, &canary[..24]), Vec::<String>::new());
 
+    // nor a backup
+    let backup = tmp.path().join("backup.db");
+    store.backup_to(&backup).unwrap();
+    let backup_bytes = std::fs::read(&backup).unwrap();
+    assert!(contains(&backup_bytes, ARN_A.as_bytes()));
+    assert!(!contains(&backup_bytes, &canary[..24]));
+
     // and after checkpointing into the main file and closing
     drop(vault);
     store
