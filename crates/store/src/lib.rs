@@ -178,6 +178,9 @@ impl Store {
 
     /// Runs `f` in an immediate write transaction, committing when it returns `Ok` and rolling
     /// back when it returns `Err` (or panics). Once this returns `Ok`, the write is on disk.
+    ///
+    /// `f` holds this process's writer: calling another method of this store that writes (or
+    /// `conn`) from inside it deadlocks. Pass `tx` down instead.
     pub fn with_tx<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,

@@ -136,13 +136,10 @@ fn second_server_lock_is_refused_across_processes() {
     assert!(err.to_string().contains(&format!("pid {}", child.0.id())));
 
     // restore is refused too
-    let backup = tmp.path().join("..").join(format!(
-        "{}-backup.db",
-        tmp.path().file_name().unwrap().to_string_lossy()
-    ));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let backup = elsewhere.path().join("backup.db");
     store.backup_to(&backup).unwrap();
     let err = Store::restore_from(&backup, tmp.path()).unwrap_err();
-    std::fs::remove_file(&backup).unwrap();
     assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
 
     // the lock dies with the process, even killed
@@ -150,7 +147,6 @@ fn second_server_lock_is_refused_across_processes() {
     child.0.wait().unwrap();
     let lock = store.lock_server().unwrap();
     drop(lock);
-    drop(child.0.stdin.take());
 }
 
 fn random_below(bound: u32) -> u32 {

@@ -397,7 +397,8 @@ impl Vault {
 
     /// Like [`Vault::put_version`], inside a write transaction of the caller (from
     /// [`Store::with_tx`] on this vault's store), so the version commits together with the
-    /// caller's own rows.
+    /// caller's own rows. (Calling [`Vault::put_version`] there instead would wait forever for
+    /// the writer the caller holds.)
     pub fn put_version_in(
         &self,
         tx: &Connection,
