@@ -97,6 +97,31 @@ impl ArnPattern {
         }
     }
 
+    /// Reads a `Resource` or `NotResource` pattern: policy variables count only in the resource
+    /// part, after the fifth colon; before it `${...}` is literal text (and its colons count). AWS: "You can use a
+    /// policy variable in the `Resource` element, but only in the resource portion of the ARN
+    /// [...] You can't use a variable to replace parts of the ARN before the fifth colon, such as
+    /// the service or account."
+    pub fn parse_resource(text: &str, syntax: Syntax) -> Result<Self, String> {
+        let literal = Syntax {
+            variables: false,
+            ..syntax
+        };
+        let mut parts = text.splitn(6, ':');
+        match [(); 6].map(|()| parts.next()) {
+            [Some("arn"), Some(p), Some(s), Some(r), Some(a), Some(res)] => {
+                Ok(ArnPattern::Parts(Box::new([
+                    Pattern::parse(p, literal)?,
+                    Pattern::parse(s, literal)?,
+                    Pattern::parse(r, literal)?,
+                    Pattern::parse(a, literal)?,
+                    Pattern::parse(res, syntax)?,
+                ])))
+            }
+            _ => Ok(ArnPattern::Whole(Pattern::parse(text, syntax)?)),
+        }
+    }
+
     /// True for a lone `*`.
     pub fn is_star(&self) -> bool {
         matches!(self, ArnPattern::Whole(p) if p.is_star())

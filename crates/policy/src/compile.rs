@@ -150,7 +150,7 @@ impl CompiledPolicy {
                     let patterns: Vec<ArnPattern> = list
                         .iter()
                         .map(|r| {
-                            ArnPattern::parse(r, syntax)
+                            ArnPattern::parse_resource(r, syntax)
                                 .unwrap_or_else(|_| ArnPattern::Whole(Pattern::literal(r)))
                         })
                         .collect();

@@ -6,7 +6,8 @@
 //!  SCPs given and none allows ────────────────────────────────▶ ImplicitDeny
 //!  RCPs given and none allows ────────────────────────────────▶ ImplicitDeny
 //!  same account:
-//!    resource policy names the caller (user / session ARN, *) ─▶ Allow
+//!    resource policy names the caller (user / session ARN) ─────▶ Allow
+//!    resource policy names everyone (*) ──── session policies allow ─▶ Allow
 //!    resource policy names the caller's role ──── boundary and session policies allow ─▶ Allow
 //!    identity allows, boundary allows, session policies allow ─▶ Allow
 //!      (the account root user counts as allowed by its identity side)
@@ -246,7 +247,10 @@ pub(crate) enum Grant {
     Account,
     /// The role of a role session: limited by boundary and session policies.
     Role,
-    /// The caller itself (user, session, service) or everyone.
+    /// Everyone (`*`): for a session, limited by its session policies, which yield only to a
+    /// resource policy that "specifically references" the session.
+    Anyone,
+    /// The caller itself (user, session, service).
     Direct,
 }
 
@@ -255,7 +259,7 @@ fn entry_grant(entry: &PrincipalEntry, caller: &Caller) -> Grant {
     match entry.kind {
         PrincipalKind::Aws => {
             if value == "*" {
-                return Grant::Direct;
+                return Grant::Anyone;
             }
             if matches!(caller.kind, CallerKind::Service | CallerKind::Anonymous) {
                 return Grant::None;
@@ -309,7 +313,7 @@ pub(crate) fn principal_grant(
 ) -> Grant {
     match principal {
         None => Grant::Direct,
-        Some(Block::Is(None)) => Grant::Direct,
+        Some(Block::Is(None)) => Grant::Anyone,
         Some(Block::Is(Some(entries))) => entries
             .iter()
             .map(|e| entry_grant(e, caller))
@@ -516,6 +520,7 @@ pub(crate) fn decide_with<R: Recorder>(
     let allowed = if same_account {
         match resource {
             Grant::Direct => true,
+            Grant::Anyone => session || identity_side,
             Grant::Role => (boundary && session) || identity_side,
             Grant::Account | Grant::None => identity_side,
         }

@@ -364,7 +364,7 @@ fn statement(
             for (i, r) in list.iter().enumerate() {
                 let ip = item_path(&p, v, i);
                 check_resource_text(r).map_err(|m| PolicyError::new(ip.clone(), m))?;
-                ArnPattern::parse(r, Syntax::for_version(version, true))
+                ArnPattern::parse_resource(r, Syntax::for_version(version, true))
                     .map_err(|m| PolicyError::new(ip, m))?;
             }
             Ok::<_, PolicyError>(block(list))

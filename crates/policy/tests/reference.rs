@@ -117,7 +117,27 @@ fn split_six(p: &[Ch]) -> Option<Vec<&[Ch]>> {
 /// ARN matching: element by element when the pattern is ARN-shaped, else as one string.
 /// `None` when a variable has no value.
 fn arn_match(pattern: &str, value: &str, variables: bool, ctx: &Ctx) -> Option<bool> {
-    let p = expand(pattern, true, variables, ctx)?;
+    Some(arn_match_expanded(
+        expand(pattern, true, variables, ctx)?,
+        value,
+    ))
+}
+
+/// `Resource` matching: AWS resolves policy variables only in the resource portion of the ARN,
+/// after the fifth colon; before it `${...}` is literal text.
+fn resource_match(pattern: &str, value: &str, variables: bool, ctx: &Ctx) -> Option<bool> {
+    let fifth = pattern.match_indices(':').nth(4).map(|(i, _)| i + 1);
+    match fifth {
+        Some(i) if pattern.starts_with("arn:") => {
+            let mut p = expand(&pattern[..i], true, false, ctx)?;
+            p.extend(expand(&pattern[i..], true, variables, ctx)?);
+            Some(arn_match_expanded(p, value))
+        }
+        _ => arn_match(pattern, value, variables, ctx),
+    }
+}
+
+fn arn_match_expanded(p: Vec<Ch>, value: &str) -> bool {
     let t: Vec<char> = value.chars().collect();
     match split_six(&p) {
         Some(parts) if parts[0] == [Ch::Lit('a'), Ch::Lit('r'), Ch::Lit('n')] => {
@@ -127,14 +147,14 @@ fn arn_match(pattern: &str, value: &str, variables: bool, ctx: &Ctx) -> Option<b
                 || elements[1].is_empty()
                 || elements[2].is_empty()
             {
-                return Some(false);
+                return false;
             }
-            Some((1..6).all(|i| {
+            (1..6).all(|i| {
                 let e: Vec<char> = elements[i].chars().collect();
                 wild(parts[i], &e, false)
-            }))
+            })
         }
-        _ => Some(wild(&p, &t, false)),
+        _ => wild(&p, &t, false),
     }
 }
 
@@ -347,12 +367,14 @@ enum Named {
     No,
     Account,
     Role,
+    /// `*`: limited by session policies, which yield only to a grant naming the session.
+    Anyone,
     Directly,
 }
 
 fn named_by(kind: PrincipalKind, value: &str, who: &Who) -> Named {
     match kind {
-        PrincipalKind::Aws if value == "*" => Named::Directly,
+        PrincipalKind::Aws if value == "*" => Named::Anyone,
         PrincipalKind::Aws if who.accountless() => Named::No,
         PrincipalKind::Aws => {
             let root = format!("arn:aws:iam::{}:root", who.account);
@@ -381,7 +403,8 @@ fn principal_covers(
     bounded: bool,
 ) -> Named {
     match p {
-        None | Some(Block::Is(Principals::Any)) => Named::Directly,
+        None => Named::Directly,
+        Some(Block::Is(Principals::Any)) => Named::Anyone,
         Some(Block::Is(Principals::Listed(list))) => list
             .iter()
             .map(|(k, v)| named_by(*k, v, who))
@@ -425,11 +448,11 @@ fn applies(s: &Statement, version: Version, q: &Query, bounded: bool) -> Option<
         None => true,
         Some(Block::Is(list)) => list
             .iter()
-            .any(|p| arn_match(p, &q.resource, vars, &q.ctx) == Some(true)),
+            .any(|p| resource_match(p, &q.resource, vars, &q.ctx) == Some(true)),
         Some(Block::Not(list)) => {
             let results: Vec<Option<bool>> = list
                 .iter()
-                .map(|p| arn_match(p, &q.resource, vars, &q.ctx))
+                .map(|p| resource_match(p, &q.resource, vars, &q.ctx))
                 .collect();
             // A variable without a value makes the statement not apply.
             !results.contains(&None) && !results.contains(&Some(true))
@@ -533,6 +556,7 @@ fn reference_decide(q: &Query, slots: &Slots) -> Decision {
     let allowed = if same_account {
         match granted {
             Named::Directly => true,
+            Named::Anyone => session_ok || identity_side,
             Named::Role => (boundary_ok && session_ok) || identity_side,
             Named::Account | Named::No => identity_side,
         }
