@@ -5,7 +5,9 @@
 //! each protocol's own shape ([`error`]).
 
 pub mod error;
+pub mod identity;
 pub mod protocol;
+mod random;
 pub mod server;
 
 pub use error::ServiceError;
