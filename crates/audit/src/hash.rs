@@ -162,6 +162,35 @@ mod tests {
         }
     }
 
+    /// Known answers, computed independently from the encoding in `docs/audit.md`, pin the
+    /// format: a change here breaks every existing log.
+    #[test]
+    fn known_answers() {
+        let h1 = input(&Hash::GENESIS).hash();
+        assert_eq!(
+            h1.to_string(),
+            "98a78d9a01ed31875ac13726087bb418808456a545a3e0e37c7d64b19222458c"
+        );
+        let h2 = HashInput {
+            seq: 2,
+            time: "2025-01-02T03:04:05.679Z",
+            principal: "AKIAIOSFODNN7EXAMPLE",
+            action: "sts:GetCallerIdentity",
+            resource: "*",
+            decision: "AuthFailed",
+            statement: None,
+            source_ip: "",
+            request_id: "req-2",
+            detail: Some(r#"{"reason":"SignatureDoesNotMatch"}"#),
+            prev_hash: &h1,
+        }
+        .hash();
+        assert_eq!(
+            h2.to_string(),
+            "2d1fe39936a01b872194de7639fb8ff8e28638294412ab53e737278a59fa1a61"
+        );
+    }
+
     #[test]
     fn hex_round_trip() {
         let h = input(&Hash::GENESIS).hash();

@@ -251,8 +251,9 @@ impl AuditLog {
     }
 
     /// Queues `record` and returns at once; `done` runs on the writer thread with the outcome
-    /// once the record is durable or has failed. `done` must be quick: it delays the rest of
-    /// its batch's callers.
+    /// once the record is durable or has failed. `done` must be quick, since it delays the rest
+    /// of its batch's callers, and must not call [`AuditLog::append`] (the writer would wait for
+    /// itself); [`AuditLog::append_with`] and [`AuditLog::append_async`] are fine.
     pub fn append_with(&self, record: Record, done: impl FnOnce(Result<Receipt>) + Send + 'static) {
         self.submit(record, Reply::new(done));
     }

@@ -143,6 +143,30 @@ fn editing_the_link_is_detected_at_that_row() {
 }
 
 #[test]
+fn a_malformed_column_is_detected_at_that_row() {
+    let (dir, log) = log_with(6);
+    let conn = raw(dir.path());
+    // The CHECK constraints keep hashes at 32 bytes unless someone turns them off.
+    conn.pragma_update(None, "ignore_check_constraints", true)
+        .unwrap();
+    conn.execute("UPDATE audit SET hash = x'00' WHERE seq = 4", [])
+        .unwrap();
+    assert_eq!(
+        broken_at(&log),
+        ChainBreak {
+            seq: 4,
+            reason: BreakReason::Malformed { column: "hash" }
+        }
+    );
+    // Reads that cannot show the row say so instead of skipping it.
+    let err = log.tail(10).unwrap_err();
+    assert!(
+        err.to_string().contains("seq 4: malformed column `hash`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn renumbering_a_row_is_detected() {
     let (dir, log) = log_with(10);
     raw(dir.path())
