@@ -29,6 +29,7 @@ mod redundancy;
 mod resources;
 mod rules;
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -350,6 +351,9 @@ struct Stmt<'p> {
     shape: &'p StatementShape,
     /// The action element's items, lowercased, as globs.
     action_globs: Vec<Glob>,
+    /// Indexes of the action items by their literal service prefix (lowercase); items whose
+    /// prefix holds a wildcard under `None`.
+    action_services: HashMap<Option<String>, Vec<usize>>,
     /// The action element's items, expanded against the catalog.
     expansions: Vec<Expansion>,
     /// The resource element's items; `None` for an item that does not read as a pattern.
@@ -374,6 +378,13 @@ impl<'p> Stmt<'p> {
             st,
             shape,
             action_globs: actions.iter().map(|a| Glob::wild(a, true)).collect(),
+            action_services: {
+                let mut map: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+                for (i, a) in actions.iter().enumerate() {
+                    map.entry(literal_service(a)).or_default().push(i);
+                }
+                map
+            },
             expansions: actions.iter().map(|a| linter.expand(a)).collect(),
             resources: resources
                 .iter()
@@ -458,6 +469,17 @@ impl<'p> Stmt<'p> {
             .map(|(i, _)| i)
     }
 
+    /// Indexes of the items that may cover an item of `service` (its literal prefix, if any):
+    /// the items of that prefix and those whose prefix holds a wildcard.
+    fn items_for(&self, service: Option<&str>) -> Vec<usize> {
+        let Some(service) = service else {
+            return (0..self.action_globs.len()).collect();
+        };
+        let same = self.action_services.get(&Some(service.to_string()));
+        let wild = self.action_services.get(&None);
+        same.into_iter().chain(wild).flatten().copied().collect()
+    }
+
     /// Whether the action element covers the lowercase literal `action`.
     fn covers_action(&self, action: &str) -> bool {
         let hit = self.items_matching(action).next().is_some();
@@ -467,6 +489,14 @@ impl<'p> Stmt<'p> {
             None => false,
         }
     }
+}
+
+/// The lowercase service prefix of an action item, when it holds no wildcard.
+fn literal_service(action: &str) -> Option<String> {
+    action
+        .split_once(':')
+        .map(|(svc, _)| svc.to_ascii_lowercase())
+        .filter(|svc| !svc.contains(['*', '?']))
 }
 
 fn item(base: &str, key: &str, i: usize, array: bool) -> String {
@@ -588,12 +618,15 @@ impl Run<'_> {
                 } else {
                     " (when its conditions hold)"
                 };
+                let what = if self.kind == PolicyKind::Identity {
+                    "full administrator access"
+                } else {
+                    "its principals get full control"
+                };
                 self.push(
                     &FULL_ADMIN,
                     s.path(),
-                    format!(
-                        "grants every action on every resource{when}: full administrator access"
-                    ),
+                    format!("grants every action on every resource{when}: {what}"),
                 );
             }
         }

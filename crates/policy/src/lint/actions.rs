@@ -1,6 +1,6 @@
 //! Actions: expanding action patterns against the catalog, and the checks on them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::catalog::{AccessLevel, CATALOG, SENSITIVE};
 use super::glob::Glob;
@@ -303,37 +303,42 @@ impl Run<'_> {
         }
     }
 
-    /// Items that cover another item of the same list.
+    /// Items that repeat or are covered by another item of the same list. Only wildcard items
+    /// cover others, so each item is compared with those alone (and repeats found by text).
     fn redundant_actions(&mut self, s: &Stmt<'_>) {
         let texts = s.actions();
-        let services: Vec<Option<String>> = texts
-            .iter()
-            .map(|t| {
-                t.split_once(':')
-                    .map(|(svc, _)| svc.to_ascii_lowercase())
-                    .filter(|svc| !svc.contains(['*', '?']))
-            })
-            .collect();
-        for (j, gj) in s.action_globs.iter().enumerate() {
-            let by = s.action_globs.iter().enumerate().find(|(i, gi)| {
-                if *i == j {
+        let lower: Vec<String> = texts.iter().map(|t| t.to_ascii_lowercase()).collect();
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for (j, (text, gj)) in texts.iter().zip(&s.action_globs).enumerate() {
+            let key = lower.get(j).map_or("", String::as_str);
+            if let Some(i) = first.get(key) {
+                let other = texts.get(*i).map_or("", String::as_str);
+                self.push(
+                    &REDUNDANT_ACTION,
+                    s.action_path(j),
+                    format!("`{text}` repeats `{other}`"),
+                );
+                continue;
+            }
+            first.insert(key, j);
+            let service = super::literal_service(text);
+            let by = s.items_for(service.as_deref()).into_iter().find(|&i| {
+                let Some(gi) = s.action_globs.get(i) else {
                     return false;
-                }
-                if let (Some(Some(a)), Some(Some(b))) = (services.get(*i), services.get(j))
-                    && a != b
-                {
-                    return false;
-                }
-                gi.covers(gj) && !(gj.covers(gi) && j < *i)
-            });
-            if let (Some((i, gi)), Some(text)) = (by, texts.get(j)) {
-                let other = texts.get(i).map_or("", String::as_str);
-                let message = if gj.covers(gi) {
-                    format!("`{text}` repeats `{other}`")
-                } else {
-                    format!("`{text}` is already covered by `{other}`")
                 };
-                self.push(&REDUNDANT_ACTION, s.action_path(j), message);
+                i != j
+                    && !gi.is_literal()
+                    && lower.get(i) != lower.get(j)
+                    && gi.covers(gj)
+                    && !(j < i && gj.covers(gi))
+            });
+            if let Some(i) = by {
+                let other = texts.get(i).map_or("", String::as_str);
+                self.push(
+                    &REDUNDANT_ACTION,
+                    s.action_path(j),
+                    format!("`{text}` is already covered by `{other}`"),
+                );
             }
         }
     }

@@ -471,7 +471,13 @@ mod tests {
         assert_eq!(CATALOG.key("aws:PrincipalTag/"), KeyInfo::Unknown);
         assert_eq!(CATALOG.key("aws:Nope"), KeyInfo::Unknown);
         assert_eq!(CATALOG.key("s3:Nope"), KeyInfo::Unknown);
-        assert_eq!(CATALOG.key("saml:aud"), KeyInfo::Unchecked);
+        // Identity-provider namespaces are typed when documented, never reported as unknown.
+        assert_eq!(t("saml:aud").as_deref(), Some("String"));
+        assert_eq!(CATALOG.key("saml:nope"), KeyInfo::Unchecked);
+        assert_eq!(
+            CATALOG.key("token.actions.githubusercontent.com:sub"),
+            KeyInfo::Unchecked
+        );
     }
 
     #[test]

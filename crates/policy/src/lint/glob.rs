@@ -164,7 +164,8 @@ impl Glob {
             return other.matches(&text);
         }
         let (a, b) = (&self.0, &other.0);
-        search(a.len(), b.len(), |i, j, next| {
+        // Too long to decide: they may intersect.
+        search(a.len(), b.len(), true, |i, j, next| {
             let (x, y) = (a.get(i), b.get(j));
             if x == Some(&G::Any) {
                 next(i + 1, j);
@@ -200,16 +201,19 @@ impl Glob {
             return false;
         }
         let (a, b) = (&self.0, &other.0);
-        search(a.len(), b.len(), |i, j, next| match (a.get(i), b.get(j)) {
-            (Some(G::Any), y) => {
-                next(i + 1, j);
-                if y.is_some() {
-                    next(i, j + 1);
+        // Too long to decide: not known to cover.
+        search(a.len(), b.len(), false, |i, j, next| {
+            match (a.get(i), b.get(j)) {
+                (Some(G::Any), y) => {
+                    next(i + 1, j);
+                    if y.is_some() {
+                        next(i, j + 1);
+                    }
                 }
+                (Some(G::One), Some(G::Ch(_) | G::One)) => next(i + 1, j + 1),
+                (Some(G::Ch(p)), Some(G::Ch(q))) if p == q => next(i + 1, j + 1),
+                _ => {}
             }
-            (Some(G::One), Some(G::Ch(_) | G::One)) => next(i + 1, j + 1),
-            (Some(G::Ch(p)), Some(G::Ch(q))) if p == q => next(i + 1, j + 1),
-            _ => {}
         })
     }
 }
@@ -221,8 +225,20 @@ fn push(out: &mut Vec<G>, g: G) {
     out.push(g);
 }
 
+/// The most position pairs a comparison of two wildcard patterns visits; longer patterns get
+/// the cautious answer (`unsure`) instead of quadratic work.
+const MAX_PAIRS: usize = 1 << 20;
+
 /// Depth-first search over position pairs; true when `(n, m)` is reachable from `(0, 0)`.
-fn search(n: usize, m: usize, step: impl Fn(usize, usize, &mut dyn FnMut(usize, usize))) -> bool {
+fn search(
+    n: usize,
+    m: usize,
+    unsure: bool,
+    step: impl Fn(usize, usize, &mut dyn FnMut(usize, usize)),
+) -> bool {
+    if (n + 1).saturating_mul(m + 1) > MAX_PAIRS {
+        return unsure;
+    }
     let width = m + 1;
     let mut seen = vec![false; (n + 1) * width];
     let mut stack = vec![(0usize, 0usize)];
@@ -282,6 +298,14 @@ impl ArnGlob {
                 Glob::format(res, false),
             ])),
             _ => ArnGlob::Whole(Glob::format(&format!("arn:${{Partition}}:{rest}"), false)),
+        }
+    }
+
+    /// True when no element holds a wildcard.
+    pub(crate) fn is_literal(&self) -> bool {
+        match self {
+            ArnGlob::Whole(g) => g.is_literal(),
+            ArnGlob::Parts(parts) => parts.iter().all(Glob::is_literal),
         }
     }
 
@@ -362,6 +386,14 @@ mod tests {
         assert!(g("*/*").intersects(&g("bucket/*")));
         assert!(!g("*/*").intersects(&g("bucket")));
         assert!(Glob::format("${BucketName}/${Key}", false).intersects(&g("b/k")));
+    }
+
+    #[test]
+    fn long_patterns_get_cautious_answers() {
+        let long = format!("*{}*", "a?".repeat(1500));
+        let other = format!("*{}*", "b?".repeat(1500));
+        assert!(g(&long).intersects(&g(&other)));
+        assert!(!g(&long).covers(&g(&other)));
     }
 
     #[test]

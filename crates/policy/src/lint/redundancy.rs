@@ -1,14 +1,21 @@
 //! Statements fully covered by another statement.
 
-use super::Run;
 use super::Stmt;
 use super::actions::known_union;
 use super::glob::ArnGlob;
 use super::rules::*;
+use super::{Run, literal_service};
 use crate::model::{Block, PrincipalKind, Principals};
+
+/// Above this many statements the pairwise comparison is skipped: no AWS policy slot holds
+/// that many within its size limit.
+const MAX_STATEMENTS: usize = 1_000;
 
 impl Run<'_> {
     pub(super) fn redundant_statements(&mut self, stmts: &[Stmt<'_>]) {
+        if stmts.len() > MAX_STATEMENTS {
+            return;
+        }
         for (j, sj) in stmts.iter().enumerate() {
             let by = stmts
                 .iter()
@@ -68,15 +75,24 @@ fn actions_cover(t: &Stmt<'_>, s: &Stmt<'_>) -> bool {
     match (&t.st.action, &s.st.action) {
         (Some(Block::Is(_)), Some(Block::Is(_))) => {
             let union = known_union(&t.expansions);
-            s.action_globs.iter().zip(&s.expansions).all(|(sg, se)| {
-                t.action_globs.iter().any(|tg| tg.covers(sg))
-                    || (!se.all
-                        && se.problem.is_none()
-                        && !se.actions.is_empty()
-                        && union
-                            .as_ref()
-                            .is_some_and(|u| se.actions.iter().all(|a| u.contains(a))))
-            })
+            let texts = s.actions();
+            s.action_globs
+                .iter()
+                .zip(&s.expansions)
+                .enumerate()
+                .all(|(j, (sg, se))| {
+                    let service = texts.get(j).and_then(|a| literal_service(a));
+                    t.items_for(service.as_deref())
+                        .into_iter()
+                        .filter_map(|i| t.action_globs.get(i))
+                        .any(|tg| tg.covers(sg))
+                        || (!se.all
+                            && se.problem.is_none()
+                            && !se.actions.is_empty()
+                            && union
+                                .as_ref()
+                                .is_some_and(|u| se.actions.iter().all(|a| u.contains(a))))
+                })
         }
         (Some(Block::Not(_)), Some(Block::Not(_))) => t
             .action_globs

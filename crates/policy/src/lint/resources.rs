@@ -1,6 +1,8 @@
 //! Resources: which actions apply to which resources, statements that match nothing, and
 //! redundant resource items.
 
+use std::collections::HashMap;
+
 use super::actions::ActionRef;
 use super::catalog::CATALOG;
 use super::glob::{ArnGlob, Glob};
@@ -184,27 +186,45 @@ impl Run<'_> {
         }
     }
 
+    /// Items that repeat or are covered by another item of the same list. Items with
+    /// variables never cover: a variable stands for one value per request, not for any.
     fn redundant_resources(&mut self, s: &Stmt<'_>) {
         let texts = s.resource_texts();
-        for (j, rj) in s.resources.iter().enumerate() {
+        let coverers: Vec<usize> = (0..texts.len())
+            .filter(|i| {
+                !s.resource_vars.get(*i).copied().unwrap_or(true)
+                    && s.resources
+                        .get(*i)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|r| !r.is_literal())
+            })
+            .collect();
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for (j, (text, rj)) in texts.iter().zip(&s.resources).enumerate() {
+            if first.contains_key(text.as_str()) {
+                self.push(
+                    &REDUNDANT_RESOURCE,
+                    s.resource_path(j),
+                    format!("`{text}` is listed twice"),
+                );
+                continue;
+            }
+            first.insert(text, j);
             let Some(rj) = rj else { continue };
-            let by = s.resources.iter().enumerate().find(|(i, ri)| {
-                let Some(ri) = ri else { return false };
-                *i != j
-                    && !s.resource_vars.get(*i).copied().unwrap_or(true)
-                    && ri.covers(rj)
-                    && !(rj.covers(ri)
-                        && j < *i
-                        && !s.resource_vars.get(j).copied().unwrap_or(true))
-            });
-            if let (Some((i, _)), Some(text)) = (by, texts.get(j)) {
-                let other = texts.get(i).map_or("", String::as_str);
-                let message = if text == other {
-                    format!("`{text}` is listed twice")
-                } else {
-                    format!("`{text}` is already covered by `{other}`")
+            let j_vars = s.resource_vars.get(j).copied().unwrap_or(true);
+            let by = coverers.iter().copied().find(|&i| {
+                let (Some(Some(ri)), Some(other)) = (s.resources.get(i), texts.get(i)) else {
+                    return false;
                 };
-                self.push(&REDUNDANT_RESOURCE, s.resource_path(j), message);
+                i != j && other != text && ri.covers(rj) && !(j < i && !j_vars && rj.covers(ri))
+            });
+            if let Some(i) = by {
+                let other = texts.get(i).map_or("", String::as_str);
+                self.push(
+                    &REDUNDANT_RESOURCE,
+                    s.resource_path(j),
+                    format!("`{text}` is already covered by `{other}`"),
+                );
             }
         }
     }
