@@ -416,6 +416,12 @@ fn wildcard_action_write() {
     );
     let f = identity(&allow(r#""s3:*""#, r#""arn:aws:s3:::b/*""#));
     assert!(with(&f, "wildcard-action-write").is_empty(), "{f:?}");
+    // A key policy's `*` is the key itself: the default key policy is not flagged.
+    let f = resource_policy(
+        r#"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "kms:*", "Resource": "*"}"#,
+    );
+    assert!(f.is_empty(), "{f:?}");
 }
 
 #[test]

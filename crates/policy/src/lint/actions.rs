@@ -7,6 +7,7 @@ use super::glob::Glob;
 use super::rules::*;
 use super::{Linter, Run, Stmt};
 use crate::model::Effect;
+use crate::parse::PolicyKind;
 
 /// An action the linter knows: `(service, action)` in the catalog or among the registered ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -242,7 +243,8 @@ fn distance(a: &str, b: &str) -> usize {
     row.last().copied().unwrap_or_default()
 }
 
-/// The resource part (after the fifth colon) of a role ARN pattern, for "every role" checks.
+/// True when the statement's resources include every role: `*`, or an IAM ARN pattern whose
+/// resource part covers `role/*` (in any account the pattern names).
 fn every_role(s: &Stmt<'_>) -> bool {
     if s.on_every_resource() {
         return true;
@@ -291,7 +293,9 @@ impl Run<'_> {
             }
         }
         self.redundant_actions(s);
-        if !self.grants() || s.st.effect != Effect::Allow || !s.action_is() {
+        // In a resource policy `*` is the resource the policy is attached to, not every
+        // resource: the breadth rules below are about identity policies.
+        if self.kind != PolicyKind::Identity || s.st.effect != Effect::Allow || !s.action_is() {
             return;
         }
         if s.on_every_resource() {
