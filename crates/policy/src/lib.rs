@@ -44,6 +44,10 @@ pub use context::Context;
 pub use error::PolicyError;
 pub use eval::{Caller, CallerKind, Decision, PolicySet, Request, decide};
 pub use explain::{Explanation, NearMiss, StatementRef, explain};
+pub use lint::{
+    AccessLevel, Finding, Linter, MUDROOM_ACTIONS, PathPermission, PrivescPath, RULES, Rule,
+    Severity, lint, lint_text, privesc_paths,
+};
 pub use model::{Block, Condition, Effect, Policy, PrincipalKind, Principals, Statement, Version};
 pub use parse::{MAX_DOCUMENT_BYTES, ParseOptions, PolicyKind, parse_policy, policy_from_value};
 pub use pattern::{Matched, Pattern, Resolve, Syntax, Token};
