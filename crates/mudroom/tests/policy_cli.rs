@@ -47,7 +47,13 @@ fn eval_examples_give_the_documented_decisions() {
         ("read-admin-secret.json", "ExplicitDeny"),
     ] {
         let path = examples().join(file);
-        let out = mudroom(&["policy", "eval", "--request", path.to_str().unwrap(), "--json"]);
+        let out = mudroom(&[
+            "policy",
+            "eval",
+            "--request",
+            path.to_str().unwrap(),
+            "--json",
+        ]);
         assert_eq!(out.status.code(), Some(0), "{file}: {out:?}");
         let v = stdout_json(&out);
         assert_eq!(v["decision"], want, "{file}: {v}");
@@ -58,7 +64,13 @@ fn eval_examples_give_the_documented_decisions() {
 #[test]
 fn eval_json_names_the_deciding_statement() {
     let path = examples().join("read-admin-secret.json");
-    let out = mudroom(&["policy", "eval", "--request", path.to_str().unwrap(), "--json"]);
+    let out = mudroom(&[
+        "policy",
+        "eval",
+        "--request",
+        path.to_str().unwrap(),
+        "--json",
+    ]);
     let v = stdout_json(&out);
     let matched = v["matched"].as_array().unwrap();
     assert_eq!(matched.len(), 1, "{v}");
@@ -94,7 +106,11 @@ fn eval_refuses_bad_input_with_exit_2() {
     bad_arn["principal"] = json!({"arn": "alice"});
     for (name, doc, needle) in [
         ("unknown.json", unknown, "surprise"),
-        ("bad_policy.json", bad_policy, "identity_policies[0].Statement[0].Principal"),
+        (
+            "bad_policy.json",
+            bad_policy,
+            "identity_policies[0].Statement[0].Principal",
+        ),
         ("bad_arn.json", bad_arn, "principal.arn"),
     ] {
         let path = write(&dir, name, &doc);

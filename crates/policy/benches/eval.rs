@@ -2,7 +2,10 @@
 //! the managed-policy corpus. Goal: a decision against a ~10-statement role in at most 1 µs
 //! (median).
 #![expect(clippy::panic, reason = "a benchmark with a broken fixture must stop")]
-#![expect(missing_docs, reason = "criterion's macros generate undocumented functions")]
+#![expect(
+    missing_docs,
+    reason = "criterion's macros generate undocumented functions"
+)]
 
 use std::hint::black_box;
 use std::path::PathBuf;
