@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod platform;
 
 /// mudroom: a self-hosted serverless platform where security is the default.
 ///
@@ -23,6 +24,11 @@ enum Command {
     /// Check, evaluate and explain AWS IAM policies.
     #[command(subcommand)]
     Policy(cmd::policy::PolicyCommand),
+    /// Run the platform: the AWS-compatible services endpoint (and, with an app, its functions).
+    Up(cmd::up::UpArgs),
+    /// Operator commands on a data directory.
+    #[command(subcommand)]
+    Admin(cmd::admin::AdminCommand),
     /// Print the version.
     Version,
 }
@@ -39,6 +45,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Policy(c) => cmd::policy::run(c),
+        Command::Up(a) => cmd::up::run(a),
+        Command::Admin(c) => cmd::admin::run(c),
         Command::Version => {
             cmd::say(&format!("mudroom {}\n", env!("CARGO_PKG_VERSION")));
             Ok(ExitCode::SUCCESS)

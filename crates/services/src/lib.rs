@@ -4,11 +4,14 @@
 //! ([`protocol`]); [`server`] reads requests with bounded sizes and renders answers and errors in
 //! each protocol's own shape ([`error`]).
 
+pub mod auth;
 pub mod error;
 pub mod identity;
+pub mod platform;
 pub mod protocol;
 mod random;
 pub mod server;
+pub mod sts;
 
 pub use error::ServiceError;
 pub use protocol::{Protocol, Route};

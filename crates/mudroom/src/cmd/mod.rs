@@ -2,7 +2,9 @@
 
 use std::io::Write as _;
 
+pub mod admin;
 pub mod policy;
+pub mod up;
 
 /// Bad input or bad usage: the command exits 2.
 #[derive(Debug)]
