@@ -26,6 +26,9 @@ enum Command {
     Policy(cmd::policy::PolicyCommand),
     /// Run the platform: the AWS-compatible services endpoint (and, with an app, its functions).
     Up(cmd::up::UpArgs),
+    /// Verify, tail, query and export the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCommand),
     /// Operator commands on a data directory.
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Policy(c) => cmd::policy::run(c),
         Command::Up(a) => cmd::up::run(a),
         Command::Admin(c) => cmd::admin::run(c),
+        Command::Audit(c) => cmd::audit::run(c),
         Command::Version => {
             cmd::say(&format!("mudroom {}\n", env!("CARGO_PKG_VERSION")));
             Ok(ExitCode::SUCCESS)

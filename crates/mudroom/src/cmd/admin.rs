@@ -1,9 +1,11 @@
 //! `mudroom admin`: operator commands on a data directory (they work while `mudroom up` runs).
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
+use mudroom_store::Store;
 use mudroom_vault::{KeyConfig, MASTER_KEY_ENV, MasterKey};
 
 use super::{UsageError, say};
@@ -24,6 +26,21 @@ pub enum AdminCommand {
         #[command(flatten)]
         data: DataDirArgs,
     },
+    /// Take a consistent online copy of the data directory's databases (while `mudroom up`
+    /// runs): FILE gets the store, FILE.audit the audit log. Secret values stay encrypted.
+    Backup {
+        #[command(flatten)]
+        data: DataDirArgs,
+        /// Where to write the backup (must not exist).
+        file: PathBuf,
+    },
+    /// Restore a backup into the data directory; refused while `mudroom up` holds it.
+    Restore {
+        #[command(flatten)]
+        data: DataDirArgs,
+        /// The backup written by `mudroom admin backup`.
+        file: PathBuf,
+    },
 }
 
 pub fn run(command: AdminCommand) -> Result<ExitCode> {
@@ -43,7 +60,69 @@ pub fn run(command: AdminCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AdminCommand::RotateMasterKey { data } => rotate_master_key(&data),
+        AdminCommand::Backup { data, file } => backup(&data, &file),
+        AdminCommand::Restore { data, file } => restore(&data, &file),
     }
+}
+
+fn audit_copy(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".audit");
+    PathBuf::from(name)
+}
+
+/// Copies one SQLite database to another with SQLite's online backup.
+fn sqlite_copy(from: &Path, to: &Path) -> Result<()> {
+    use mudroom_store::rusqlite::{Connection, OpenFlags, backup::Backup};
+    let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("cannot open `{}`", from.display()))?;
+    let mut dst =
+        Connection::open(to).with_context(|| format!("cannot create `{}`", to.display()))?;
+    let backup = Backup::new(&src, &mut dst)?;
+    backup.run_to_completion(256, std::time::Duration::from_millis(5), None)?;
+    Ok(())
+}
+
+fn backup(data: &DataDirArgs, file: &Path) -> Result<ExitCode> {
+    let audit_file = audit_copy(file);
+    if file.exists() || audit_file.exists() {
+        return Err(UsageError(format!("`{}` already exists", file.display())).into());
+    }
+    let store = Store::open(&data.data_dir).map_err(|e| UsageError(e.to_string()))?;
+    store
+        .backup_to(file)
+        .map_err(|e| UsageError(e.to_string()))?;
+    let audit_db = data.data_dir.join(mudroom_audit::DB_FILE);
+    if audit_db.exists() {
+        sqlite_copy(&audit_db, &audit_file)?;
+    }
+    say(&format!(
+        "backed up `{}` to `{}` (audit log: `{}`)\n",
+        data.data_dir.display(),
+        file.display(),
+        audit_file.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(data: &DataDirArgs, file: &Path) -> Result<ExitCode> {
+    if !file.is_file() {
+        return Err(UsageError(format!("`{}` is not a backup file", file.display())).into());
+    }
+    let audit_file = audit_copy(file);
+    if audit_file.is_file() {
+        let store = Store::open(&data.data_dir).map_err(|e| UsageError(e.to_string()))?;
+        let lock = store.lock_server().map_err(|e| UsageError(e.to_string()))?;
+        sqlite_copy(&audit_file, &data.data_dir.join(mudroom_audit::DB_FILE))?;
+        drop(lock);
+    }
+    Store::restore_from(file, &data.data_dir).map_err(|e| UsageError(e.to_string()))?;
+    say(&format!(
+        "restored `{}` into `{}`\n",
+        file.display(),
+        data.data_dir.display()
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn rotate_master_key(data: &DataDirArgs) -> Result<ExitCode> {

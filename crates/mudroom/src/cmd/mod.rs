@@ -3,6 +3,7 @@
 use std::io::Write as _;
 
 pub mod admin;
+pub mod audit;
 pub mod policy;
 pub mod up;
 
