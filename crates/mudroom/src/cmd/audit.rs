@@ -143,7 +143,10 @@ pub fn run(command: AuditCommand) -> Result<ExitCode> {
             let mut last = entries.last().map_or(0, |e| e.seq);
             let text: String = entries.iter().map(|e| line(e, json)).collect();
             say(&text);
-            while follow {
+            if !follow {
+                return Ok(ExitCode::SUCCESS);
+            }
+            loop {
                 std::thread::sleep(Duration::from_millis(200));
                 let more = log
                     .query(&Filter::new().after_seq(last).limit(1000))
@@ -153,7 +156,6 @@ pub fn run(command: AuditCommand) -> Result<ExitCode> {
                 }
                 say(&more.iter().map(|e| line(e, json)).collect::<String>());
             }
-            Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Query {
             dir,
