@@ -18,7 +18,9 @@ bad = boto3.client(
     "sts",
     endpoint_url=endpoint,
     aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-    aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"][:-1] + "x",
+    # Change the last character (to something it is not).
+    aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"][:-1]
+    + ("y" if os.environ["AWS_SECRET_ACCESS_KEY"].endswith("x") else "x"),
     config=cfg,
 )
 try:
