@@ -16,7 +16,8 @@ use zeroize::Zeroizing;
 use crate::error::ServiceError;
 use crate::random::{random_alnum, random_bytes, random_upper};
 
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE iam_config (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
     CREATE TABLE iam_users (
         name TEXT PRIMARY KEY COLLATE NOCASE,
@@ -90,7 +91,11 @@ const MIGRATIONS: &[&str] = &["
         created INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX sts_sessions_expires ON sts_sessions(expires);
-"];
+",
+    "
+    ALTER TABLE iam_policies ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+",
+];
 
 /// The name of the administrator created on first start.
 pub const ADMIN_USER: &str = "admin";
@@ -596,32 +601,94 @@ impl Identities {
         self.update_role_column(name, "trust_policy", trust)
     }
 
-    /// Replaces a role's tags with `tags` merged in (`remove` lists keys to drop).
+    /// Merges `add` into a role's tags (replacing values of existing keys) and drops the keys in
+    /// `remove`.
     pub fn tag_role(
         &self,
         name: &str,
         add: &[(String, String)],
         remove: &[String],
     ) -> Result<(), IdentityError> {
-        let role = self
-            .role(name)?
-            .ok_or_else(|| no_such_entity("role", name))?;
-        let mut tags = role.tags;
-        tags.retain(|(k, _)| !remove.contains(k) && !add.iter().any(|(a, _)| a == k));
-        tags.extend(add.iter().cloned());
-        if tags.len() > 50 {
+        self.tag(OwnerKind::Role, name, add, remove)
+    }
+
+    /// Merges `add` into the tags of a user or role (replacing values of existing keys, which
+    /// compare case-insensitively as in IAM) and drops the keys in `remove`; at most 50 remain.
+    pub fn tag(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        add: &[(String, String)],
+        remove: &[String],
+    ) -> Result<(), IdentityError> {
+        let table = kind.table();
+        self.store.with_tx(|tx| -> Result<(), IdentityError> {
+            let current: Option<String> = tx
+                .query_row(
+                    &format!("SELECT tags FROM {table} WHERE name = ?1"),
+                    [name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let current = current.ok_or_else(|| no_such_entity(kind.as_str(), name))?;
+            let mut tags = tags_from_json(&current);
+            tags.retain(|(k, _)| {
+                !remove.iter().any(|r| r.eq_ignore_ascii_case(k))
+                    && !add.iter().any(|(a, _)| a.eq_ignore_ascii_case(k))
+            });
+            tags.extend(add.iter().cloned());
+            if tags.len() > 50 {
+                return Err(ServiceError::client(
+                    "LimitExceeded",
+                    format!(
+                        "Cannot exceed quota for TagsPer{}: 50",
+                        if kind == OwnerKind::User {
+                            "User"
+                        } else {
+                            "Role"
+                        }
+                    ),
+                )
+                .with_status(409)
+                .into());
+            }
+            tx.execute(
+                &format!("UPDATE {table} SET tags = ?1 WHERE name = ?2"),
+                params![serde_json::to_string(&tags).unwrap_or_default(), name],
+            )?;
+            Ok(())
+        })?;
+        self.invalidate();
+        Ok(())
+    }
+
+    /// Updates a role's description and longest session (each only when given).
+    pub fn update_role(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        max_session: Option<i64>,
+    ) -> Result<(), IdentityError> {
+        if let Some(max) = max_session
+            && !(3600..=43200).contains(&max)
+        {
             return Err(ServiceError::client(
-                "LimitExceeded",
-                "Cannot exceed quota for TagsPerRole: 50",
+                "ValidationError",
+                "MaxSessionDuration must be between 3600 and 43200 seconds",
             )
-            .with_status(409)
             .into());
         }
-        self.update_role_column(
-            name,
-            "tags",
-            &serde_json::to_string(&tags).unwrap_or_default(),
-        )
+        let n = self.store.with_tx(|tx| -> Result<usize, IdentityError> {
+            Ok(tx.execute(
+                "UPDATE iam_roles SET description = coalesce(?1, description), max_session = coalesce(?2, max_session) WHERE name = ?3",
+                params![description, max_session, name],
+            )?)
+        })?;
+        if n == 0 {
+            return Err(no_such_entity("role", name).into());
+        }
+        self.invalidate();
+        Ok(())
     }
 
     fn update_role_column(
@@ -673,10 +740,7 @@ impl Identities {
         if let Some(arn) = policy_arn {
             self.managed_document(arn)?;
         }
-        let table = match kind {
-            OwnerKind::User => "iam_users",
-            OwnerKind::Role => "iam_roles",
-        };
+        let table = kind.table();
         let n = self.store.with_tx(|tx| -> Result<usize, IdentityError> {
             Ok(tx.execute(
                 &format!("UPDATE {table} SET boundary_arn = ?1 WHERE name = ?2"),
@@ -793,6 +857,18 @@ impl Identities {
         document: &str,
         description: &str,
     ) -> Result<PolicyRow, IdentityError> {
+        self.create_tagged_policy(name, path, document, description, &[])
+    }
+
+    /// Creates a customer managed policy with tags (version `v1`, the default).
+    pub fn create_tagged_policy(
+        &self,
+        name: &str,
+        path: &str,
+        document: &str,
+        description: &str,
+        tags: &[(String, String)],
+    ) -> Result<PolicyRow, IdentityError> {
         check_name(name, "policy")?;
         let path = check_path(path)?;
         validate_document(document, PolicyKind::Identity)?;
@@ -807,6 +883,8 @@ impl Identities {
             created: now,
             updated: now,
             attachments: 0,
+            boundary_usage: 0,
+            tags: tags.to_vec(),
         };
         self.store.with_tx(|tx| -> Result<(), IdentityError> {
             let exists: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM iam_policies WHERE arn = ?1)", [&row.arn], |r| r.get(0))?;
@@ -814,8 +892,8 @@ impl Identities {
                 return Err(ServiceError::client("EntityAlreadyExists", format!("A policy called {name} already exists. Duplicate names are not allowed.")).with_status(409).into());
             }
             tx.execute(
-                "INSERT INTO iam_policies (arn, name, path, policy_id, description, default_version, next_version, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, 'v1', 2, ?6, ?6)",
-                params![row.arn, row.name, row.path, row.policy_id, row.description, now],
+                "INSERT INTO iam_policies (arn, name, path, policy_id, description, default_version, next_version, created, updated, tags) VALUES (?1, ?2, ?3, ?4, ?5, 'v1', 2, ?6, ?6, ?7)",
+                params![row.arn, row.name, row.path, row.policy_id, row.description, now, serde_json::to_string(&row.tags).unwrap_or_default()],
             )?;
             tx.execute("INSERT INTO iam_policy_versions (arn, version, document, created) VALUES (?1, 'v1', ?2, ?3)", params![row.arn, document, now])?;
             Ok(())
@@ -828,8 +906,7 @@ impl Identities {
         self.store
             .read(|c| {
                 c.query_row(
-                    "SELECT arn, name, path, policy_id, description, default_version, created, updated,
-                        (SELECT count(*) FROM iam_attachments a WHERE a.policy_arn = p.arn) FROM iam_policies p WHERE arn = ?1",
+                    &format!("SELECT {POLICY_COLUMNS} FROM iam_policies p WHERE arn = ?1"),
                     [arn],
                     PolicyRow::from_row,
                 )
@@ -842,11 +919,12 @@ impl Identities {
     /// Every customer managed policy.
     pub fn policies(&self) -> Result<Vec<PolicyRow>, IdentityError> {
         self.store.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT arn, name, path, policy_id, description, default_version, created, updated,
-                    (SELECT count(*) FROM iam_attachments a WHERE a.policy_arn = p.arn) FROM iam_policies p ORDER BY name",
-            )?;
-            let rows = stmt.query_map([], PolicyRow::from_row)?.collect::<Result<Vec<_>, _>>()?;
+            let mut stmt = c.prepare(&format!(
+                "SELECT {POLICY_COLUMNS} FROM iam_policies p ORDER BY name"
+            ))?;
+            let rows = stmt
+                .query_map([], PolicyRow::from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
     }
@@ -895,7 +973,97 @@ impl Identities {
                 .optional()
                 .map_err(IdentityError::from)
             })?
-            .ok_or_else(|| ServiceError::client("NoSuchEntity", format!("Policy {arn} version {version} does not exist or is not attachable.")).with_status(404).into())
+            .ok_or_else(|| no_such_version(arn, version).into())
+    }
+
+    /// Every version of a managed policy, newest first.
+    pub fn policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersionRow>, IdentityError> {
+        self.policy(arn)?;
+        self.store.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT v.version, v.document, p.default_version = v.version, v.created FROM iam_policy_versions v JOIN iam_policies p USING (arn) WHERE v.arn = ?1 ORDER BY CAST(substr(v.version, 2) AS INTEGER) DESC",
+            )?;
+            let rows = stmt
+                .query_map([arn], |r| {
+                    Ok(PolicyVersionRow {
+                        version: r.get(0)?,
+                        document: r.get(1)?,
+                        is_default: r.get(2)?,
+                        created: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Deletes a version that is not the default one.
+    pub fn delete_policy_version(&self, arn: &str, version: &str) -> Result<(), IdentityError> {
+        self.store.with_tx(|tx| -> Result<(), IdentityError> {
+            let default: Option<String> = tx
+                .query_row(
+                    "SELECT default_version FROM iam_policies WHERE arn = ?1",
+                    [arn],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let default = default.ok_or_else(|| no_such_policy(arn))?;
+            if default == version {
+                return Err(ServiceError::client(
+                    "DeleteConflict",
+                    "Cannot delete the default version of a policy.",
+                )
+                .with_status(409)
+                .into());
+            }
+            if tx.execute(
+                "DELETE FROM iam_policy_versions WHERE arn = ?1 AND version = ?2",
+                params![arn, version],
+            )? == 0
+            {
+                return Err(no_such_version(arn, version).into());
+            }
+            tx.execute(
+                "UPDATE iam_policies SET updated = ?2 WHERE arn = ?1",
+                params![arn, unix_seconds()],
+            )?;
+            Ok(())
+        })?;
+        self.invalidate();
+        Ok(())
+    }
+
+    /// Makes an existing version the default one.
+    pub fn set_default_policy_version(
+        &self,
+        arn: &str,
+        version: &str,
+    ) -> Result<(), IdentityError> {
+        self.store.with_tx(|tx| -> Result<(), IdentityError> {
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM iam_policies WHERE arn = ?1)",
+                [arn],
+                |r| r.get(0),
+            )?;
+            if !exists {
+                return Err(no_such_policy(arn).into());
+            }
+            let has_version: bool = tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM iam_policy_versions WHERE arn = ?1 AND version = ?2)",
+                params![arn, version],
+                |r| r.get(0),
+            )?;
+            if !has_version {
+                return Err(no_such_version(arn, version).into());
+            }
+            tx.execute(
+                "UPDATE iam_policies SET default_version = ?2, updated = ?3 WHERE arn = ?1",
+                params![arn, version, unix_seconds()],
+            )?;
+            Ok(())
+        })?;
+        self.invalidate();
+        Ok(())
     }
 
     /// The default version's document of a managed policy.
@@ -921,7 +1089,12 @@ impl Identities {
                 [arn],
                 |r| r.get(0),
             )?;
-            if attached > 0 {
+            let boundary: i64 = tx.query_row(
+                "SELECT (SELECT count(*) FROM iam_users WHERE boundary_arn = ?1) + (SELECT count(*) FROM iam_roles WHERE boundary_arn = ?1)",
+                [arn],
+                |r| r.get(0),
+            )?;
+            if attached > 0 || boundary > 0 {
                 return Err(ServiceError::client(
                     "DeleteConflict",
                     "Cannot delete a policy attached to entities.",
@@ -1247,10 +1420,7 @@ fn owner_exists(
     kind: OwnerKind,
     owner: &str,
 ) -> Result<(), IdentityError> {
-    let table = match kind {
-        OwnerKind::User => "iam_users",
-        OwnerKind::Role => "iam_roles",
-    };
+    let table = kind.table();
     let exists: bool = tx.query_row(
         &format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE name = ?1)"),
         [owner],
@@ -1276,6 +1446,14 @@ fn no_such_policy(arn: &str) -> ServiceError {
     ServiceError::client(
         "NoSuchEntity",
         format!("Policy {arn} does not exist or is not attachable."),
+    )
+    .with_status(404)
+}
+
+fn no_such_version(arn: &str, version: &str) -> ServiceError {
+    ServiceError::client(
+        "NoSuchEntity",
+        format!("Policy {arn} version {version} does not exist or is not attachable."),
     )
     .with_status(404)
 }
@@ -1331,6 +1509,13 @@ impl OwnerKind {
         match self {
             OwnerKind::User => "user",
             OwnerKind::Role => "role",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            OwnerKind::User => "iam_users",
+            OwnerKind::Role => "iam_roles",
         }
     }
 }
@@ -1413,6 +1598,11 @@ impl RoleRow {
     }
 }
 
+const POLICY_COLUMNS: &str = "arn, name, path, policy_id, description, default_version, created, updated,
+    (SELECT count(*) FROM iam_attachments a WHERE a.policy_arn = p.arn),
+    (SELECT count(*) FROM iam_users u WHERE u.boundary_arn = p.arn) + (SELECT count(*) FROM iam_roles r WHERE r.boundary_arn = p.arn),
+    tags";
+
 /// A stored managed policy.
 #[derive(Debug, Clone)]
 pub struct PolicyRow {
@@ -1434,6 +1624,10 @@ pub struct PolicyRow {
     pub updated: i64,
     /// How many users and roles it is attached to.
     pub attachments: i64,
+    /// How many users and roles it is the permissions boundary of.
+    pub boundary_usage: i64,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
 }
 
 impl PolicyRow {
@@ -1448,8 +1642,23 @@ impl PolicyRow {
             created: r.get(6)?,
             updated: r.get(7)?,
             attachments: r.get(8)?,
+            boundary_usage: r.get(9)?,
+            tags: tags_from_json(&r.get::<_, String>(10)?),
         })
     }
+}
+
+/// One version of a managed policy.
+#[derive(Debug, Clone)]
+pub struct PolicyVersionRow {
+    /// `v1`, `v2`...
+    pub version: String,
+    /// The document.
+    pub document: String,
+    /// Whether it is the default version.
+    pub is_default: bool,
+    /// Creation time (unix seconds).
+    pub created: i64,
 }
 
 struct SessionRow {

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod iam;
 pub mod identity;
 pub mod platform;
 pub mod protocol;

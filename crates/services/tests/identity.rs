@@ -149,3 +149,130 @@ fn managed_policies_versions_and_attachments() {
     ids.delete_role("r").unwrap();
     ids.delete_policy(&p.arn).unwrap();
 }
+
+#[test]
+fn policy_versions_defaults_and_boundary_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = open(dir.path(), [5; 32]);
+    let tags = vec![("team".to_string(), "blue".to_string())];
+    let p = ids
+        .create_tagged_policy("read", "/", READ, "", &tags)
+        .unwrap();
+    assert_eq!(ids.policy(&p.arn).unwrap().tags, tags);
+    let all =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    assert_eq!(ids.create_policy_version(&p.arn, all, true).unwrap(), "v2");
+    let versions = ids.policy_versions(&p.arn).unwrap();
+    let flags: Vec<(&str, bool)> = versions
+        .iter()
+        .map(|v| (v.version.as_str(), v.is_default))
+        .collect();
+    assert_eq!(flags, [("v2", true), ("v1", false)]);
+    assert_eq!(ids.managed_document(&p.arn).unwrap(), all);
+
+    let code = |r: Result<(), mudroom_services::identity::IdentityError>| {
+        r.unwrap_err().into_service().code.into_owned()
+    };
+    assert_eq!(
+        code(ids.delete_policy_version(&p.arn, "v2")),
+        "DeleteConflict"
+    );
+    assert_eq!(
+        code(ids.delete_policy_version(&p.arn, "v9")),
+        "NoSuchEntity"
+    );
+    assert_eq!(
+        code(ids.set_default_policy_version(&p.arn, "v9")),
+        "NoSuchEntity"
+    );
+    let none = "arn:aws:iam::111122223333:policy/none";
+    assert_eq!(
+        code(ids.set_default_policy_version(none, "v1")),
+        "NoSuchEntity"
+    );
+    assert!(ids.policy_versions(none).is_err());
+    ids.set_default_policy_version(&p.arn, "v1").unwrap();
+    assert_eq!(ids.managed_document(&p.arn).unwrap(), READ);
+    ids.delete_policy_version(&p.arn, "v2").unwrap();
+    assert_eq!(ids.policy_versions(&p.arn).unwrap().len(), 1);
+    // Version numbers are not reused.
+    assert_eq!(ids.create_policy_version(&p.arn, all, false).unwrap(), "v3");
+
+    // A policy in use as a permissions boundary cannot be deleted.
+    ids.create_user("u", "/").unwrap();
+    ids.set_boundary(OwnerKind::User, "u", Some(&p.arn))
+        .unwrap();
+    assert_eq!(ids.policy(&p.arn).unwrap().boundary_usage, 1);
+    assert_eq!(code(ids.delete_policy(&p.arn)), "DeleteConflict");
+    ids.set_boundary(OwnerKind::User, "u", None).unwrap();
+    ids.delete_policy(&p.arn).unwrap();
+}
+
+#[test]
+fn role_updates_and_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = open(dir.path(), [6; 32]);
+    ids.create_role("r", "/", TRUST, "first", 3600, &[])
+        .unwrap();
+    ids.update_role("R", Some("second"), None).unwrap();
+    let role = ids.role("r").unwrap().unwrap();
+    assert_eq!(
+        (role.description.as_str(), role.max_session),
+        ("second", 3600)
+    );
+    ids.update_role("r", None, Some(7200)).unwrap();
+    let role = ids.role("r").unwrap().unwrap();
+    assert_eq!(
+        (role.description.as_str(), role.max_session),
+        ("second", 7200)
+    );
+    let err = ids
+        .update_role("r", None, Some(60))
+        .unwrap_err()
+        .into_service();
+    assert_eq!(err.code, "ValidationError");
+    let err = ids
+        .update_role("nope", Some("x"), None)
+        .unwrap_err()
+        .into_service();
+    assert_eq!(err.code, "NoSuchEntity");
+
+    ids.create_user("u", "/").unwrap();
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    ids.tag(
+        OwnerKind::User,
+        "u",
+        &[pair("Team", "a"), pair("env", "dev")],
+        &[],
+    )
+    .unwrap();
+    // Keys compare case-insensitively: `team` replaces `Team`.
+    ids.tag(
+        OwnerKind::User,
+        "u",
+        &[pair("team", "b")],
+        &["ENV".to_string()],
+    )
+    .unwrap();
+    assert_eq!(ids.user("u").unwrap().unwrap().tags, [pair("team", "b")]);
+    let many: Vec<(String, String)> = (0..50).map(|i| pair(&format!("k{i}"), "v")).collect();
+    let err = ids
+        .tag(OwnerKind::User, "u", &many, &[])
+        .unwrap_err()
+        .into_service();
+    assert_eq!(err.code, "LimitExceeded");
+    assert_eq!(
+        ids.user("u").unwrap().unwrap().tags.len(),
+        1,
+        "a refused change changes nothing"
+    );
+    let err = ids
+        .tag(OwnerKind::Role, "nope", &many, &[])
+        .unwrap_err()
+        .into_service();
+    assert_eq!(err.code, "NoSuchEntity");
+    // A user's tags reach its principal.
+    let key = ids.create_access_key("u").unwrap();
+    let entry = ids.lookup(&key.access_key_id).unwrap().unwrap();
+    assert_eq!(entry.principal.tags, [pair("team", "b")]);
+}
