@@ -1273,6 +1273,15 @@ impl Identities {
             let Some(secret) = self.vault.get_version(&key_arn(&self.account, akid), "1")? else {
                 return Ok(None);
             };
+            // A session whose user or role was deleted since is no credential at all.
+            let owner_exists = match (&session.user_name, &session.role_name) {
+                (Some(user), _) => self.user(user)?.is_some(),
+                (None, Some(role)) => self.role(role)?.is_some(),
+                (None, None) => false,
+            };
+            if !owner_exists {
+                return Ok(None);
+            }
             let principal = match &session.user_name {
                 Some(user) => self.user_principal(user)?,
                 None => self.session_principal(&session)?,
