@@ -80,7 +80,8 @@ fn push_path_piece(out: &mut Vec<u8>, piece: &[u8], rules: &Rules) {
     if rules.double_encode_path {
         push_encoded_path(out, piece);
     } else {
-        push_reencoded(out, piece, true, false);
+        // S3 reads a literal `+` in the path as a space, as in a form.
+        push_reencoded(out, piece, true, true);
     }
 }
 
@@ -104,7 +105,7 @@ fn needs_normalizing(path: &[u8]) -> bool {
 /// With `normalize_path`, `.` and `..` segments and empty segments are removed first, as every
 /// service but S3 does (RFC 3986 section 5.2.4 plus collapsing `//`). With `double_encode_path`
 /// the received path is encoded once more (`%` becomes `%25`), as every service but S3 does;
-/// otherwise it is decoded and encoded once.
+/// otherwise it is decoded (a literal `+` being a space, as S3 reads it) and encoded once.
 pub(crate) fn push_canonical_path(out: &mut Vec<u8>, raw_path: &str, rules: &Rules) {
     let raw = raw_path.as_bytes();
     if raw.is_empty() {
@@ -351,7 +352,9 @@ mod tests {
             ("/bucket/example space", "/bucket/example%20space"),
             ("/bucket/a%2Fb", "/bucket/a%2Fb"),
             ("/bucket/a%2fb", "/bucket/a%2Fb"),
-            ("/bucket/a+b", "/bucket/a%2Bb"),
+            ("/bucket/a+b", "/bucket/a%20b"),
+            ("/bucket/a%2Bb", "/bucket/a%2Bb"),
+            ("/libstdc++-docs.rpm", "/libstdc%20%20-docs.rpm"),
             ("/bucket/%7Euser", "/bucket/~user"),
             ("/bucket/100%", "/bucket/100%25"),
             ("/bucket/%zz", "/bucket/%25zz"),
