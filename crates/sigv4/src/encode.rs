@@ -80,7 +80,8 @@ fn push_path_piece(out: &mut Vec<u8>, piece: &[u8], rules: &Rules) {
     if rules.double_encode_path {
         push_encoded_path(out, piece);
     } else {
-        push_reencoded(out, piece, true, false);
+        // S3 reads a literal `+` in the path as a space, as in a form.
+        push_reencoded(out, piece, true, true);
     }
 }
 
@@ -104,7 +105,7 @@ fn needs_normalizing(path: &[u8]) -> bool {
 /// With `normalize_path`, `.` and `..` segments and empty segments are removed first, as every
 /// service but S3 does (RFC 3986 section 5.2.4 plus collapsing `//`). With `double_encode_path`
 /// the received path is encoded once more (`%` becomes `%25`), as every service but S3 does;
-/// otherwise it is decoded and encoded once.
+/// otherwise it is decoded (a literal `+` being a space, as S3 reads it) and encoded once.
 pub(crate) fn push_canonical_path(out: &mut Vec<u8>, raw_path: &str, rules: &Rules) {
     let raw = raw_path.as_bytes();
     if raw.is_empty() {
@@ -170,13 +171,14 @@ const fn is_upper_hex(b: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'A'..=b'F')
 }
 
-/// The canonical form of a query key or value: decoded (`+` is a space) and encoded again.
+/// The canonical form of a query key or value: decoded and encoded again. A literal `+` is a plus
+/// sign (`%2B`), as AWS's own signers read it; clients send spaces as `%20`.
 fn canonical_component(s: &str) -> Cow<'_, str> {
     if is_canonical_component(s.as_bytes()) {
         return Cow::Borrowed(s);
     }
     let mut out = Vec::with_capacity(s.len() + 8);
-    push_reencoded(&mut out, s.as_bytes(), false, true);
+    push_reencoded(&mut out, s.as_bytes(), false, false);
     // Every byte pushed is ASCII.
     Cow::Owned(String::from_utf8(out).unwrap_or_default())
 }
@@ -227,9 +229,10 @@ pub(crate) fn encode_component(s: &str) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Percent-decodes a query parameter value (`+` is a space); borrows when nothing is escaped.
+/// Percent-decodes a query parameter value (a literal `+` stays a plus); borrows when nothing is
+/// escaped.
 pub(crate) fn decode_query_value(s: &str) -> Cow<'_, str> {
-    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+    if !s.bytes().any(|b| b == b'%') {
         return Cow::Borrowed(s);
     }
     let bytes = s.as_bytes();
@@ -240,7 +243,7 @@ pub(crate) fn decode_query_value(s: &str) -> Cow<'_, str> {
             out.push(decoded);
             rest = rest.get(3..).unwrap_or_default();
         } else {
-            out.push(if b == b'+' { b' ' } else { b });
+            out.push(b);
             rest = tail;
         }
     }
@@ -351,7 +354,9 @@ mod tests {
             ("/bucket/example space", "/bucket/example%20space"),
             ("/bucket/a%2Fb", "/bucket/a%2Fb"),
             ("/bucket/a%2fb", "/bucket/a%2Fb"),
-            ("/bucket/a+b", "/bucket/a%2Bb"),
+            ("/bucket/a+b", "/bucket/a%20b"),
+            ("/bucket/a%2Bb", "/bucket/a%2Bb"),
+            ("/libstdc++-docs.rpm", "/libstdc%20%20-docs.rpm"),
             ("/bucket/%7Euser", "/bucket/~user"),
             ("/bucket/100%", "/bucket/100%25"),
             ("/bucket/%zz", "/bucket/%25zz"),
@@ -374,7 +379,8 @@ mod tests {
         assert_eq!(query("k=", false), "k=");
         assert_eq!(query("a=1&&b=2&", false), "a=1&b=2");
         assert_eq!(query("a=x y", false), "a=x%20y");
-        assert_eq!(query("a=x+y", false), "a=x%20y");
+        assert_eq!(query("a=x+y", false), "a=x%2By");
+        assert_eq!(query("c+d", false), "c%2Bd=");
         assert_eq!(query("a=x%2By", false), "a=x%2By");
         assert_eq!(query("a=x%2by", false), "a=x%2By");
         assert_eq!(query("a=%7E%41", false), "a=~A");
@@ -414,7 +420,7 @@ mod tests {
     #[test]
     fn decodes_query_values() {
         assert_eq!(decode_query_value("host%3Bx-amz-date"), "host;x-amz-date");
-        assert_eq!(decode_query_value("a+b%2Bc"), "a b+c");
+        assert_eq!(decode_query_value("a+b%2Bc%20d"), "a+b+c d");
         assert!(matches!(
             decode_query_value("plain"),
             Cow::Borrowed("plain")

@@ -8,7 +8,7 @@ use crate::Rules;
 use crate::canonical::{Inputs, push_canonical_request, sha256_hex, string_to_sign_parts};
 use crate::encode::{encode_component, hex32};
 use crate::parse::{MAX_EXPIRES_SECS, MAX_REGION_LEN, MAX_SERVICE_LEN};
-use crate::request::{Payload, SignedRequest};
+use crate::request::{Payload, RedactedQuery, SignedRequest, redact_header};
 use crate::time::AmzTime;
 use crate::verify::SigningKey;
 
@@ -50,8 +50,8 @@ impl fmt::Debug for Credentials<'_> {
 }
 
 /// An outgoing request to sign. `path` and `query` are as they will be sent (percent-encoded);
-/// `headers` must include `host`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// `headers` must include `host`. `Debug` hides signatures, session tokens and the body.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct RequestParts {
     /// The method, e.g. `POST`.
     pub method: String,
@@ -63,6 +63,23 @@ pub struct RequestParts {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+}
+
+impl fmt::Debug for RequestParts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), redact_header(n, v)))
+            .collect();
+        f.debug_struct("RequestParts")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &RedactedQuery(&self.query))
+            .field("headers", &headers)
+            .field("body", &format_args!("{} bytes", self.body.len()))
+            .finish()
+    }
 }
 
 /// Why a request cannot be signed.
@@ -418,6 +435,42 @@ mod tests {
             signer.presign(&mut get_vanilla(), &CREDS, suite_time(), 604_801),
             Err(SignError::ExpiresTooLarge)
         );
+    }
+
+    #[test]
+    fn signed_parts_debug_is_redacted() {
+        let mut parts = get_vanilla();
+        let creds = Credentials {
+            session_token: Some("tok3n"),
+            ..CREDS
+        };
+        let signer = Signer::new("us-east-1", "service");
+        signer.sign(&mut parts, &creds, suite_time()).unwrap();
+        let signature = parts
+            .headers
+            .last()
+            .unwrap()
+            .1
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .to_owned();
+        let debug = format!("{parts:?}");
+        assert!(
+            !debug.contains(&signature) && !debug.contains("tok3n"),
+            "{debug}"
+        );
+        let mut parts = get_vanilla();
+        signer
+            .presign(&mut parts, &creds, suite_time(), 60)
+            .unwrap();
+        let signature = parts.query.rsplit('=').next().unwrap().to_owned();
+        let debug = format!("{parts:?}");
+        assert!(
+            !debug.contains(&signature) && !debug.contains("tok3n"),
+            "{debug}"
+        );
+        assert!(debug.contains("X-Amz-Signature=<redacted>"), "{debug}");
     }
 
     #[test]

@@ -147,7 +147,7 @@ fn sha256_hex_of(fixture: &Fixture) -> Option<String> {
 #[test]
 fn every_botocore_request_verifies() {
     let all = fixtures();
-    assert_eq!(all.len(), 17);
+    assert_eq!(all.len(), 18);
     for f in &all {
         assert_eq!(f.check(), Ok(()), "{}", f.name);
         // A minute later, as a server would see it.
