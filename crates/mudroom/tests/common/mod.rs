@@ -188,9 +188,15 @@ impl Server {
     /// Stops the server with SIGTERM and waits for it (up to 20 s).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
+            let sent = Command::new("kill")
                 .args(["-TERM", &child.id().to_string()])
-                .status();
+                .status()
+                .is_ok_and(|s| s.success());
+            if !sent {
+                let _ = child.kill();
+                let _ = child.wait();
+                return;
+            }
             let deadline = Instant::now() + Duration::from_secs(20);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = child.try_wait() {
