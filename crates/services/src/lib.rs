@@ -11,6 +11,7 @@ pub mod platform;
 pub mod protocol;
 mod random;
 pub mod server;
+pub mod ssm;
 pub mod sts;
 
 pub use error::ServiceError;
