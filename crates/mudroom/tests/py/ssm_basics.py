@@ -71,6 +71,9 @@ meta = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": ["/ap
 assert meta[0]["KeyId"] == "alias/aws/ssm", meta
 error("InvalidKeyId", ssm.put_parameter, Name="/app/k", Value="v", Type="SecureString", KeyId="alias/other")
 ssm.put_parameter(Name="/app/k", Value="v", Type="SecureString", KeyId="alias/aws/ssm")
+error("ValidationException", ssm.put_parameter, Name="/app/s", Value="v", Type="String", KeyId="alias/aws/ssm")
+# A parameter in a hierarchy keeps its type.
+error("HierarchyTypeMismatchException", ssm.put_parameter, Name="/app/k", Value="v", Type="String", Overwrite=True)
 
 # --- a name outside a hierarchy is one parameter with or without its slash --------------------
 ssm.put_parameter(Name="flat", Value="1", Type="String")
@@ -78,6 +81,10 @@ assert ssm.get_parameter(Name="/flat")["Parameter"]["Value"] == "1"
 error("ParameterAlreadyExists", ssm.put_parameter, Name="/flat", Value="2", Type="String")
 p = ssm.get_parameter(Name=f"{ARN}/flat")["Parameter"]
 assert p["Name"] == "flat" and p["ARN"] == f"{ARN}/flat", p
+# Outside a hierarchy the type may change.
+assert ssm.put_parameter(Name="flat", Value="1,2", Type="StringList", Overwrite=True)["Version"] == 2
+assert ssm.get_parameter(Name="flat")["Parameter"]["Type"] == "StringList"
+assert ssm.put_parameter(Name="flat", Value="1", Type="String", Overwrite=True)["Version"] == 3
 
 # --- versions, selectors, labels -------------------------------------------------------------
 for i in range(3, 6):
