@@ -12,6 +12,7 @@ pub mod platform;
 pub mod protocol;
 mod random;
 pub mod server;
+pub mod ssm;
 pub mod sts;
 
 pub use error::ServiceError;

@@ -59,6 +59,10 @@ pub fn run(args: UpArgs) -> Result<ExitCode> {
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(mudroom_services::sts::Sts),
         Arc::new(mudroom_services::iam::Iam),
+        Arc::new(mudroom_services::ssm::Ssm::open(
+            parts.store.clone(),
+            Arc::clone(&parts.vault),
+        )?),
     ];
     let platform = Arc::new(Platform::new(
         Arc::clone(&parts.identities),
