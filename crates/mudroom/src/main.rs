@@ -29,6 +29,9 @@ enum Command {
     /// Operator commands on a data directory.
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
+    /// Store secrets in a data directory (works while `mudroom up` runs).
+    #[command(subcommand)]
+    Secrets(cmd::secrets::SecretsCommand),
     /// Print the version.
     Version,
 }
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Policy(c) => cmd::policy::run(c),
         Command::Up(a) => cmd::up::run(a),
         Command::Admin(c) => cmd::admin::run(c),
+        Command::Secrets(c) => cmd::secrets::run(c),
         Command::Version => {
             cmd::say(&format!("mudroom {}\n", env!("CARGO_PKG_VERSION")));
             Ok(ExitCode::SUCCESS)

@@ -56,7 +56,10 @@ pub fn run(args: UpArgs) -> Result<ExitCode> {
         .store
         .lock_server()
         .map_err(|e| UsageError(e.to_string()))?;
-    let services: Vec<Arc<dyn Service>> = vec![Arc::new(mudroom_services::sts::Sts)];
+    let services: Vec<Arc<dyn Service>> = vec![
+        Arc::new(mudroom_services::sts::Sts),
+        Arc::new(crate::cmd::secrets::service(&parts)?),
+    ];
     let platform = Arc::new(Platform::new(
         Arc::clone(&parts.identities),
         Arc::clone(&parts.audit),
