@@ -63,6 +63,7 @@ pub fn run(args: UpArgs) -> Result<ExitCode> {
             parts.store.clone(),
             Arc::clone(&parts.vault),
         )?),
+        Arc::new(crate::cmd::secrets::service(&parts)?),
     ];
     let platform = Arc::new(Platform::new(
         Arc::clone(&parts.identities),
