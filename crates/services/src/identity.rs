@@ -513,7 +513,7 @@ impl Identities {
                 .with_status(404)
                 .into());
             }
-            tx.execute("DELETE FROM vault_versions WHERE arn = ?1", [arn])?;
+            Vault::delete_in(tx, &arn, None)?;
             Ok(())
         })?;
         self.invalidate();
@@ -1395,7 +1395,13 @@ impl Identities {
         let now = unix_seconds();
         self.store.with_tx(|tx| -> Result<(), IdentityError> {
             // Expired sessions are dropped as new ones are made.
-            tx.execute("DELETE FROM vault_versions WHERE arn IN (SELECT 'arn:aws:iam::' || ?1 || ':access-key/' || access_key_id FROM sts_sessions WHERE expires < ?2)", params![self.account, now - 60])?;
+            let expired: Vec<String> = tx
+                .prepare("SELECT access_key_id FROM sts_sessions WHERE expires < ?1")?
+                .query_map([now - 60], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for akid in expired {
+                Vault::delete_in(tx, &key_arn(&self.account, &akid), None)?;
+            }
             tx.execute("DELETE FROM sts_sessions WHERE expires < ?1", [now - 60])?;
             tx.execute(
                 "INSERT INTO sts_sessions (access_key_id, token_hash, principal_arn, role_name, user_name, session_name, expires, session_policies, tags, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",

@@ -171,13 +171,17 @@ impl Call<'_> {
     }
 }
 
-/// AWS's access-denied error in `protocol`.
+/// AWS's access-denied error in `protocol`: `AccessDenied` (403) for the query protocol,
+/// `AccessDeniedException` (400, like every JSON-protocol client error) for JSON services, and
+/// 403 for REST services such as Lambda.
 pub fn access_denied(protocol: Protocol, message: String) -> ServiceError {
-    let code = match protocol {
-        Protocol::Query { .. } => "AccessDenied",
-        _ => "AccessDeniedException",
-    };
-    ServiceError::client(code, message).with_status(403)
+    match protocol {
+        Protocol::Query { .. } => ServiceError::client("AccessDenied", message).with_status(403),
+        Protocol::Json { .. } => ServiceError::client("AccessDeniedException", message),
+        Protocol::RestJson => {
+            ServiceError::client("AccessDeniedException", message).with_status(403)
+        }
+    }
 }
 
 /// The platform: identities, audit log and services.

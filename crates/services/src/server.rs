@@ -37,8 +37,9 @@ pub struct RequestInfo {
     pub received: time::OffsetDateTime,
 }
 
-/// A routed request, read in full (bounded).
-#[derive(Debug, Clone)]
+/// A routed request, read in full (bounded). Its `Debug` shows sizes, never the body, the
+/// parameters or header values, which can hold secrets and credentials.
+#[derive(Clone)]
 pub struct ServiceRequest {
     /// Service, operation and protocol.
     pub route: Route,
@@ -89,8 +90,8 @@ impl ServiceRequest {
     }
 }
 
-/// A successful answer.
-#[derive(Debug, Clone)]
+/// A successful answer. Its `Debug` shows the kind and size only: answers carry secret values.
+#[derive(Clone)]
 pub enum Output {
     /// A JSON body (JSON and REST-JSON protocols).
     Json(serde_json::Value),
@@ -107,6 +108,32 @@ pub enum Output {
         /// Body.
         body: Bytes,
     },
+}
+
+impl std::fmt::Debug for ServiceRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceRequest")
+            .field("route", &self.route)
+            .field("method", &self.method)
+            .field("raw_path", &self.raw_path)
+            .field("headers", &self.headers.len())
+            .field("body_bytes", &self.body.len())
+            .field("params", &self.params.len())
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Json(v) => write!(f, "Output::Json({} bytes)", v.to_string().len()),
+            Output::QueryXml(x) => write!(f, "Output::QueryXml({} bytes)", x.len()),
+            Output::Raw { status, body, .. } => {
+                write!(f, "Output::Raw({status}, {} bytes)", body.len())
+            }
+        }
+    }
 }
 
 /// What serves the calls.

@@ -465,6 +465,24 @@ impl Vault {
         })
     }
 
+    /// Deletes the stored versions of `arn` (one, or every one with `None`) inside the caller's
+    /// write transaction, so a value disappears together with the caller's own rows;
+    /// [`Vault::delete_version`] opens a transaction of its own, which would wait for the writer
+    /// the caller holds. Returns how many versions were deleted.
+    pub fn delete_in(
+        tx: &Connection,
+        arn: &str,
+        version: Option<&str>,
+    ) -> Result<usize, rusqlite::Error> {
+        match version {
+            Some(v) => tx.execute(
+                "DELETE FROM vault_versions WHERE arn = ?1 AND version_id = ?2",
+                params![arn, v],
+            ),
+            None => tx.execute("DELETE FROM vault_versions WHERE arn = ?1", [arn]),
+        }
+    }
+
     /// Re-wraps every data key with `new` in one transaction and replaces the check value;
     /// ciphertexts are not touched. Returns how many data keys were re-wrapped. After it
     /// returns `Ok`, only `new` opens the vault: persist `new` (key file or secret manager)

@@ -1224,16 +1224,13 @@ fn make_room(tx: &Connection, arn: &str, now: i64) -> Result<(), SecretsError> {
             "DELETE FROM sm_versions WHERE arn = ?1 AND version_id = ?2",
             [arn, v],
         )?;
-        tx.execute(
-            "DELETE FROM vault_versions WHERE arn = ?1 AND version_id = ?2",
-            [arn, v],
-        )?;
+        Vault::delete_in(tx, arn, Some(v))?;
     }
     Ok(())
 }
 
 fn purge_in(tx: &Connection, arn: &str) -> Result<bool, SecretsError> {
-    tx.execute("DELETE FROM vault_versions WHERE arn = ?1", [arn])?;
+    Vault::delete_in(tx, arn, None)?;
     tx.execute("DELETE FROM sm_stages WHERE arn = ?1", [arn])?;
     Ok(tx.execute("DELETE FROM sm_secrets WHERE arn = ?1", [arn])? > 0)
 }

@@ -289,13 +289,8 @@ pub fn delete_param(conn: &Connection, p: &Param) -> rusqlite::Result<()> {
 /// parameter and its values disappear together (the vault's own delete runs in a transaction of
 /// its own, which would wait forever for the writer held here).
 fn delete_sealed(conn: &Connection, arn: &str, version: Option<i64>) -> rusqlite::Result<()> {
-    match version {
-        Some(v) => conn.execute(
-            "DELETE FROM vault_versions WHERE arn = ?1 AND version_id = ?2",
-            params![arn, v.to_string()],
-        ),
-        None => conn.execute("DELETE FROM vault_versions WHERE arn = ?1", [arn]),
-    }?;
+    let version = version.map(|v| v.to_string());
+    mudroom_vault::Vault::delete_in(conn, arn, version.as_deref())?;
     Ok(())
 }
 
