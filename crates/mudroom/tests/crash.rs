@@ -1,6 +1,6 @@
 #![cfg(test)]
-//! Acknowledged writes survive `kill -9`: a client creates IAM users in a loop, the server is
-//! killed at a random moment, restarted, and every user the client saw acknowledged is there;
+//! Acknowledged writes survive `kill -9`: a client writes secrets in a loop, the server is
+//! killed at a random moment, restarted, and every value the client saw acknowledged reads back;
 //! the audit chain still verifies.
 
 mod common;
