@@ -350,7 +350,7 @@ impl<'t> Checker<'t> {
         let mut roles = BTreeMap::new();
         for (k, v) in roles_table.map(|t| t.iter()).into_iter().flatten() {
             let name = k.get_ref().as_ref();
-            if !used_roles.contains(name) {
+            if !used_roles.contains(name) && matches!(v.get_ref(), DeValue::Table(_)) {
                 self.warn(
                     k.span(),
                     format!("role `{name}` is not the role of any function"),
@@ -894,7 +894,9 @@ impl<'t> Checker<'t> {
             );
             return None;
         };
-        let mut out: Vec<(Route, usize)> = Vec::new();
+        let mut out: Vec<Route> = Vec::new();
+        // every valid pattern with the offset of its value, for duplicates
+        let mut seen: Vec<(RoutePattern, usize)> = Vec::new();
         let mut ok = true;
         for item in items.iter() {
             let DeValue::Table(t) = item.get_ref() else {
@@ -921,30 +923,30 @@ impl<'t> Checker<'t> {
             let function = self
                 .required(&f, "function", item.span(), "[[routes]]")
                 .and_then(|v| self.function_ref(v, functions));
-            let (Some((pattern, at)), Some(function)) = (pattern, function) else {
+            let Some((pattern, at)) = pattern else {
                 ok = false;
                 continue;
             };
-            if let Some((first, first_at)) =
-                out.iter().find(|(r, _)| r.pattern.same_route(&pattern))
-            {
+            if let Some((first, first_at)) = seen.iter().find(|(p, _)| p.same_route(&pattern)) {
                 let line = self.locator.locate(*first_at).line;
-                let message = if first.pattern == pattern {
+                let message = if *first == pattern {
                     format!("duplicate route `{pattern}`: it is also at line {line}")
                 } else {
                     format!(
-                        "duplicate route `{pattern}`: `{}` at line {line} has the same method and path",
-                        first.pattern
+                        "duplicate route `{pattern}`: `{first}` at line {line} has the same method and path"
                     )
                 };
-                let span = f.value("route").map_or(item.span(), |v| v.span());
-                self.error(span, message);
+                self.error(at..at, message);
                 ok = false;
                 continue;
             }
-            out.push((Route { pattern, function }, at));
+            seen.push((pattern.clone(), at));
+            match function {
+                Some(function) => out.push(Route { pattern, function }),
+                None => ok = false,
+            }
         }
-        ok.then(|| out.into_iter().map(|(r, _)| r).collect())
+        ok.then_some(out)
     }
 
     /// The parsed route and the offset of its value.

@@ -134,7 +134,7 @@ impl<'t> Locator<'t> {
 
 /// The candidate closest to `word`, if close enough to be what was meant: equal ignoring
 /// case, one a prefix of the other (3 characters or more), or within an edit distance of a
-/// third of the word's length (at least 1).
+/// half of the word's length (at least 1).
 pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let lower = word.to_ascii_lowercase();
     let mut best: Option<(usize, &'c str)> = None;
@@ -146,7 +146,7 @@ pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str>
             1
         } else {
             let d = distance(&lower, &cl);
-            if d > (lower.chars().count() / 3).max(1) {
+            if d > (lower.chars().count() / 2).max(1) {
                 continue;
             }
             d
@@ -245,7 +245,12 @@ mod tests {
         assert_eq!(closest("Handler", &keys), Some("handler"));
         assert_eq!(closest("env", &keys), Some("environment"));
         assert_eq!(closest("memory_mb", &keys), Some("memory"));
+        assert_eq!(
+            closest("policy", &["policies", "permissions_boundary"]),
+            Some("policies")
+        );
         assert_eq!(closest("colour", &keys), None);
+        assert_eq!(closest("type", &keys), None);
         assert_eq!(closest("x", &keys), None);
     }
 
