@@ -207,6 +207,17 @@ impl Egress {
                 ));
             }
             check_dns_name(name).map_err(|why| format!("egress `{text}`: {why}"))?;
+            // resolvers read `2130706433` or `0177.1` as addresses (127.0.0.1): a name whose
+            // last label is all digits is neither a host name nor an address this accepts
+            if name
+                .rsplit('.')
+                .next()
+                .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
+            {
+                return Err(format!(
+                    "egress `{text}`: `{host_text}` is neither a host name nor an IPv4 address like `192.0.2.10`"
+                ));
+            }
             if name == "localhost" || name.ends_with(".localhost") {
                 return Err(format!(
                     "egress `{text}`: loopback is never reachable through egress"
@@ -263,6 +274,7 @@ impl std::fmt::Display for Egress {
 
 fn check_ipv4(addr: Ipv4Addr, text: &str) -> Result<(), String> {
     if addr.is_loopback()
+        || addr.octets().first() == Some(&0)
         || addr.is_link_local()
         || addr.is_unspecified()
         || addr.is_broadcast()
@@ -610,6 +622,22 @@ mod tests {
             (
                 "[nope]:443",
                 "`nope` in egress `[nope]:443` is not an IPv6 address",
+            ),
+            (
+                "2130706433:80",
+                "egress `2130706433:80`: `2130706433` is neither a host name nor an IPv4 address like `192.0.2.10`",
+            ),
+            (
+                "0177.0.0.1:80",
+                "egress `0177.0.0.1:80`: `0177.0.0.1` is neither a host name nor an IPv4 address like `192.0.2.10`",
+            ),
+            (
+                "0x7f.1:80",
+                "egress `0x7f.1:80`: `0x7f.1` is neither a host name nor an IPv4 address like `192.0.2.10`",
+            ),
+            (
+                "0.1.2.3:80",
+                "egress `0.1.2.3:80`: loopback, link-local (the metadata address among them), unspecified, broadcast and multicast addresses are never reachable",
             ),
         ];
         for (text, message) in cases {
