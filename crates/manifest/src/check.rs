@@ -113,7 +113,8 @@ struct Checker<'t> {
     file: String,
     locator: Locator<'t>,
     base: Option<PathBuf>,
-    /// Diagnostics with the byte offset they sort by; `usize::MIN` for unlocated ones.
+    /// Diagnostics with the byte offset they sort by; `None` for unlocated ones, which come
+    /// first.
     diags: Vec<(Option<usize>, Diagnostic)>,
 }
 
