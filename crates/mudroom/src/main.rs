@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod deploy;
 mod platform;
 
 /// mudroom: a self-hosted serverless platform where security is the default.

@@ -51,11 +51,34 @@ pub fn run(args: UpArgs) -> Result<ExitCode> {
         ))
         .into());
     }
+    // The app: APP_DIR, else ./mudroom.toml when present.
+    let manifest_file = match &args.app {
+        Some(dir) => Some(dir.join(mudroom_manifest::MANIFEST_FILE)),
+        None => Some(PathBuf::from(mudroom_manifest::MANIFEST_FILE)).filter(|p| p.is_file()),
+    };
+    let manifest = match manifest_file {
+        Some(file) => match mudroom_manifest::Manifest::load(&file) {
+            Ok(m) => {
+                for w in &m.warnings {
+                    eprintln!("{w}");
+                }
+                Some(m)
+            }
+            Err(e) => {
+                return Err(UsageError(format!("the app's manifest is refused:\n{e}")).into());
+            }
+        },
+        None => None,
+    };
     let parts = open_platform_parts(&args.data)?;
     let _lock = parts
         .store
         .lock_server()
         .map_err(|e| UsageError(e.to_string()))?;
+    let deployed = match &manifest {
+        Some(m) => crate::deploy::deploy_roles(&parts.identities, &parts.audit, m)?,
+        None => Vec::new(),
+    };
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(mudroom_services::sts::Sts),
         Arc::new(mudroom_services::iam::Iam),
@@ -87,6 +110,17 @@ pub fn run(args: UpArgs) -> Result<ExitCode> {
             args.data.data_dir.display(),
             args.data.data_dir.display(),
         ));
+        if let Some(m) = &manifest {
+            let mut text = format!("  app `{}`: roles deployed:\n", m.app.name);
+            for arn in &deployed {
+                text.push_str(&format!("    {arn}\n"));
+            }
+            text.push_str("  routes (functions are not served yet: this build has no function runtime):\n");
+            for r in &m.routes {
+                text.push_str(&format!("    {} -> {}\n", r.pattern, r.function));
+            }
+            say(&text);
+        }
         let shutdown = async {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             tokio::select! {

@@ -84,7 +84,13 @@ impl Server {
 
     /// Starts a server on `data_dir` (which may hold state from an earlier run).
     pub fn start_in(root: &Path, data_dir: &Path) -> Server {
-        Self::launch(root, data_dir, Stdio::inherit())
+        Self::launch(root, data_dir, Stdio::inherit(), None)
+    }
+
+    /// Starts a server with the app in `app_dir` on a fresh data directory in scratch dir `name`.
+    pub fn start_app(name: &str, app_dir: &Path) -> Server {
+        let root = scratch(name);
+        Self::launch(&root, &root.join("data"), Stdio::inherit(), Some(app_dir))
     }
 
     /// Starts a server on a fresh data directory in scratch dir `name`, writing its stderr to
@@ -92,13 +98,18 @@ impl Server {
     pub fn start_logged(name: &str) -> Server {
         let root = scratch(name);
         let log = std::fs::File::create(root.join("stderr.log")).expect("create stderr.log");
-        Self::launch(&root, &root.join("data"), Stdio::from(log))
+        Self::launch(&root, &root.join("data"), Stdio::from(log), None)
     }
 
-    fn launch(root: &Path, data_dir: &Path, stderr: Stdio) -> Server {
+    fn launch(root: &Path, data_dir: &Path, stderr: Stdio, app: Option<&Path>) -> Server {
         let port = free_port();
-        let mut child = mudroom(root)
-            .args(["up", "--data-dir"])
+        let mut cmd = mudroom(root);
+        cmd.arg("up");
+        if let Some(app) = app {
+            cmd.arg(app);
+        }
+        let mut child = cmd
+            .arg("--data-dir")
             .arg(data_dir)
             .args(["--services-listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::piped())
