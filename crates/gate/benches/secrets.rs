@@ -1,0 +1,2 @@
+//! Secret scanning throughput.
+fn main() {}
