@@ -4,6 +4,7 @@
 //!   written for mudroom).
 //! - [`walk`]: the files of an app directory.
 
+pub mod deps;
 pub mod secrets;
 pub mod walk;
 
