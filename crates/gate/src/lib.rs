@@ -4,10 +4,12 @@
 //!   written for mudroom).
 //! - [`walk`]: the files of an app directory.
 
+pub mod advisories;
 pub mod deps;
 pub mod secrets;
 pub mod walk;
 
+pub use advisories::{AdvisoryDb, Severity};
 pub use secrets::{RuleSet, SecretFinding, SecretScanner};
 
 use std::path::PathBuf;
