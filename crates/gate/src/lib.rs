@@ -2,14 +2,23 @@
 //!
 //! - [`secrets`]: secrets committed in the app's files (gitleaks-format rules, a default set
 //!   written for mudroom).
+//! - [`deps`]: the packages the app ships, read from lockfiles and vendored package metadata.
+//! - [`advisories`]: an offline OSV advisory database in the store, and matching of packages
+//!   against it with each ecosystem's version semantics.
+//! - [`scan`]: one scan of a directory; [`report`]: its verdict (what blocks a deploy) and its
+//!   text, JSON and SARIF forms.
 //! - [`walk`]: the files of an app directory.
 
 pub mod advisories;
 pub mod deps;
+pub mod report;
+pub mod scan;
 pub mod secrets;
 pub mod walk;
 
 pub use advisories::{AdvisoryDb, Severity};
+pub use report::{Policy, ScanReport};
+pub use scan::{ScanOptions, scan_dir};
 pub use secrets::{RuleSet, SecretFinding, SecretScanner};
 
 use std::path::PathBuf;

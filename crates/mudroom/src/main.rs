@@ -32,6 +32,12 @@ enum Command {
     /// Operator commands on a data directory.
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
+    /// Check an app before it is deployed: secrets in its files, and its packages against
+    /// known advisories. Exit 0 when nothing blocks, 1 when something does, 2 on bad usage.
+    Scan(cmd::scan::ScanArgs),
+    /// Import and inspect the offline OSV advisory database `mudroom scan` uses.
+    #[command(subcommand)]
+    Advisories(cmd::advisories::AdvisoriesCommand),
     /// Print the version.
     Version,
 }
@@ -51,6 +57,8 @@ fn main() -> ExitCode {
         Command::Up(a) => cmd::up::run(a),
         Command::Admin(c) => cmd::admin::run(c),
         Command::Audit(c) => cmd::audit::run(c),
+        Command::Scan(a) => cmd::scan::run(a),
+        Command::Advisories(c) => cmd::advisories::run(c),
         Command::Version => {
             cmd::say(&format!("mudroom {}\n", env!("CARGO_PKG_VERSION")));
             Ok(ExitCode::SUCCESS)

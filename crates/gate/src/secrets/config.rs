@@ -146,8 +146,9 @@ impl RuleSet {
     }
 
     /// Parses a gitleaks-format rule file. With `[extend] useDefault = true` the result is the
-    /// default set extended by this file (a rule with an id already there replaces it, and
-    /// `disabledRules` are dropped); without it, the file stands alone. `[extend] path` (another
+    /// default set extended by this file (a rule with an id already there replaces it, new
+    /// rules come before the defaults, and `disabledRules` are dropped); without it, the file
+    /// stands alone. `[extend] path` (another
     /// file) is refused: name every file's rules in one.
     pub fn from_toml(text: &str, name: &str) -> Result<RuleSet, GateError> {
         let file: FileToml = toml::from_str(text).map_err(|e| GateError::Rules {
@@ -170,12 +171,17 @@ impl RuleSet {
         let mut base = Self::builtin()?;
         base.rules
             .retain(|r| !extend.disabled_rules.iter().any(|d| d == &r.id));
+        // Replacements keep their place; new rules go first, so that where they overlap the
+        // generic defaults, the file's specific rule names the finding.
+        let mut added = Vec::new();
         for rule in own.rules {
             match base.rules.iter_mut().find(|r| r.id == rule.id) {
                 Some(existing) => *existing = rule,
-                None => base.rules.push(rule),
+                None => added.push(rule),
             }
         }
+        added.append(&mut base.rules);
+        base.rules = added;
         base.allowlists.extend(own.allowlists);
         if !own.title.is_empty() {
             base.title = own.title;
@@ -432,7 +438,7 @@ keywords = ["itk_"]
         let set = RuleSet::from_toml(text, "mine.toml").unwrap();
         assert_eq!(set.title, "mine");
         assert!(set.rules.iter().all(|r| r.id != "jwt"));
-        assert!(set.rules.iter().any(|r| r.id == "internal-token"));
+        assert_eq!(set.rules[0].id, "internal-token");
         let gh = set.rules.iter().find(|r| r.id == "github-token").unwrap();
         assert_eq!(gh.description, "replaced");
         assert!(set.rules.iter().any(|r| r.id == "aws-access-key-id"));
