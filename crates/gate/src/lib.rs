@@ -59,6 +59,9 @@ pub enum GateError {
         /// What is wrong.
         message: String,
     },
+    /// A bug: something that cannot happen did.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] mudroom_store::StoreError),
