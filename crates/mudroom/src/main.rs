@@ -36,6 +36,12 @@ enum Command {
     /// Store secrets in a data directory (works while `mudroom up` runs).
     #[command(subcommand)]
     Secrets(cmd::secrets::SecretsCommand),
+    /// Check an app before it is deployed: secrets in its files, and its packages against
+    /// known advisories. Exit 0 when nothing blocks, 1 when something does, 2 on bad usage.
+    Scan(cmd::scan::ScanArgs),
+    /// Import and inspect the offline OSV advisory database `mudroom scan` uses.
+    #[command(subcommand)]
+    Advisories(cmd::advisories::AdvisoriesCommand),
     /// Print the version.
     Version,
 }
@@ -56,6 +62,8 @@ fn main() -> ExitCode {
         Command::Admin(c) => cmd::admin::run(c),
         Command::Audit(c) => cmd::audit::run(c),
         Command::Secrets(c) => cmd::secrets::run(c),
+        Command::Scan(a) => cmd::scan::run(a),
+        Command::Advisories(c) => cmd::advisories::run(c),
         Command::Version => {
             cmd::say(&format!("mudroom {}\n", env!("CARGO_PKG_VERSION")));
             Ok(ExitCode::SUCCESS)

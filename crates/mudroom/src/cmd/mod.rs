@@ -3,8 +3,10 @@
 use std::io::Write as _;
 
 pub mod admin;
+pub mod advisories;
 pub mod audit;
 pub mod policy;
+pub mod scan;
 pub mod secrets;
 pub mod up;
 
