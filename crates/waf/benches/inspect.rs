@@ -1,0 +1,2 @@
+//! Placeholder until the inspection benchmark lands.
+fn main() {}
