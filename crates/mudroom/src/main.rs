@@ -36,6 +36,9 @@ enum Command {
     /// Store secrets in a data directory (works while `mudroom up` runs).
     #[command(subcommand)]
     Secrets(cmd::secrets::SecretsCommand),
+    /// Inspect requests with a web ACL (`mudroom waf test`).
+    #[command(subcommand)]
+    Waf(cmd::waf::WafCommand),
     /// Print the version.
     Version,
 }
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Admin(c) => cmd::admin::run(c),
         Command::Audit(c) => cmd::audit::run(c),
         Command::Secrets(c) => cmd::secrets::run(c),
+        Command::Waf(c) => cmd::waf::run(c),
         Command::Version => {
             cmd::say(&format!("mudroom {}\n", env!("CARGO_PKG_VERSION")));
             Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod policy;
 pub mod secrets;
 pub mod up;
+pub mod waf;
 
 /// Bad input or bad usage: the command exits 2.
 #[derive(Debug)]
