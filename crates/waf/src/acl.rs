@@ -1152,11 +1152,11 @@ fn body_arguments(req: &Request) -> Vec<Vec<u8>> {
         let delim = format!("--{b}");
         let body = String::from_utf8_lossy(&req.body);
         for part in body.split(delim.as_str()).take(256) {
-            let (head, content) = part
+            // Part headers are framing, not values: the multipart rules read the raw body.
+            let content = part
                 .split_once("\r\n\r\n")
                 .or_else(|| part.split_once("\n\n"))
-                .unwrap_or(("", part));
-            out.push(head.as_bytes().to_vec());
+                .map_or(part, |(_, c)| c);
             out.push(content.trim_end_matches(['\r', '\n']).as_bytes().to_vec());
         }
         return out;

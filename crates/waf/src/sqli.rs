@@ -415,7 +415,7 @@ fn code_anywhere(t: &[Tok], high: bool) -> bool {
             }
             (Tok::Stmt, Tok::Word) => matches!(
                 rest,
-                [Tok::Comma, ..] | [Tok::Clause, Tok::Word | Tok::Var, ..] | [Tok::Op, ..]
+                [Tok::Comma, ..] | [Tok::Clause, Tok::Var, ..] | [Tok::Op, ..]
             ),
             // value AND/OR value OP value (a tautology or test) after a string or number
             (Tok::Str | Tok::Num | Tok::Close, Tok::Logic) => match rest {

@@ -10,8 +10,8 @@ pub const MAX_INPUT: usize = 32 * 1024;
 
 const SCRIPT_TAGS: &[&str] = &[
     "script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "meta", "link",
-    "style", "svg", "math", "xml", "import", "isindex", "xss", "vmlframe", "animate", "set",
-    "handler", "listener", "template", "portal", "noscript",
+    "style", "svg", "math", "import", "isindex", "xss", "vmlframe", "animate", "set", "handler",
+    "listener", "template", "portal", "noscript",
 ];
 
 const URL_ATTRS: &[&str] = &[
@@ -223,11 +223,15 @@ pub fn is_xss(input: &[u8]) -> bool {
             if SCRIPT_TAGS.contains(&local) && k == 0 {
                 return true;
             }
+            // IE data islands: `<xml src=...>` loads markup that data bindings render.
+            let tag_end = rest.iter().position(|&b| b == b'>').unwrap_or(rest.len());
+            let inside = rest.get(..tag_end).unwrap_or(&[]);
+            if local == "xml" && k == 0 && inside.windows(4).any(|w| w == b"src=") {
+                return true;
+            }
             if attrs_bad(rest.get(k + name_len..).unwrap_or(&[])) {
                 return true;
             }
-        } else if rest.first() == Some(&b'?') && rest.get(1..4) == Some(b"xml") {
-            return true;
         }
         i = at;
     }
