@@ -151,6 +151,8 @@ struct Target {
     chain: Vec<Transform>,
     /// Cache key: equal for equal field and chain.
     key: String,
+    /// A hash of `key`.
+    hash: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -537,7 +539,16 @@ fn parse_target(o: &Map<String, Value>, path: &str) -> Result<Target, AclError> 
     steps.sort_by_key(|(p, _)| *p);
     let chain: Vec<Transform> = steps.into_iter().map(|(_, t)| t).collect();
     let key = format!("{field:?}|{chain:?}");
-    Ok(Target { field, chain, key })
+    // FNV-1a: a fixed, cheap hash so that the per-request cache never hashes the key text.
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    Ok(Target {
+        field,
+        chain,
+        key,
+        hash,
+    })
 }
 
 fn build_regex(pattern: &str, path: &str) -> Result<Regex, AclError> {
@@ -971,7 +982,7 @@ impl WebAcl {
         let mut ev = Eval {
             req,
             labels: req.anomalies.clone(),
-            cache: HashMap::new(),
+            cache: Vec::new(),
         };
         let mut counted = Vec::new();
         for rule in &self.rules {
@@ -1055,7 +1066,8 @@ type ParsedRules = (Vec<Rule>, Vec<(String, String)>);
 struct Eval<'r> {
     req: &'r Request,
     labels: Vec<String>,
-    cache: HashMap<String, Rc<FieldValues>>,
+    /// Transformed fields already computed for this request: (key hash, key, values).
+    cache: Vec<(u64, &'r str, Rc<FieldValues>)>,
 }
 
 fn push_kv(out: &mut Vec<Vec<u8>>, scope: Scope, k: &str, v: &str) {
@@ -1173,7 +1185,7 @@ fn body_arguments(req: &Request) -> Vec<Vec<u8>> {
     out
 }
 
-impl Eval<'_> {
+impl<'r> Eval<'r> {
     fn add_labels(&mut self, labels: &[String]) {
         for l in labels {
             if !self.labels.contains(l) {
@@ -1249,8 +1261,12 @@ impl Eval<'_> {
         }
     }
 
-    fn values(&mut self, t: &Target) -> Rc<FieldValues> {
-        if let Some(v) = self.cache.get(&t.key) {
+    fn values(&mut self, t: &'r Target) -> Rc<FieldValues> {
+        if let Some((_, _, v)) = self
+            .cache
+            .iter()
+            .find(|(h, k, _)| *h == t.hash && *k == t.key)
+        {
             return v.clone();
         }
         let (raw, oversize) = self.raw(&t.field);
@@ -1260,11 +1276,11 @@ impl Eval<'_> {
             raw.iter().map(|v| apply_all(&t.chain, v)).collect()
         };
         let rc = Rc::new((vals, oversize));
-        self.cache.insert(t.key.clone(), rc.clone());
+        self.cache.push((t.hash, t.key.as_str(), rc.clone()));
         rc
     }
 
-    fn field_matches(&mut self, t: &Target, pred: impl Fn(&[u8]) -> bool) -> bool {
+    fn field_matches(&mut self, t: &'r Target, pred: impl Fn(&[u8]) -> bool) -> bool {
         let vals = self.values(t);
         if vals.1 {
             match oversize_of(&t.field) {
@@ -1276,7 +1292,7 @@ impl Eval<'_> {
         vals.0.iter().any(|v| pred(v))
     }
 
-    fn matches(&mut self, s: &Statement) -> bool {
+    fn matches(&mut self, s: &'r Statement) -> bool {
         match s {
             Statement::ByteMatch {
                 target,

@@ -120,11 +120,34 @@ impl Transform {
     }
 }
 
+impl Transform {
+    /// Whether the transformation can change `s`: a cheap scan that spares an allocation
+    /// when it cannot.
+    fn may_change(self, s: &[u8]) -> bool {
+        let has = |c: u8| s.contains(&c);
+        match self {
+            Transform::None => false,
+            Transform::Lowercase => s.iter().any(u8::is_ascii_uppercase),
+            Transform::UrlDecode | Transform::UrlDecodeUni => has(b'%') || has(b'+'),
+            Transform::HtmlEntityDecode => has(b'&'),
+            Transform::JsDecode | Transform::CssDecode | Transform::EscapeSeqDecode => has(b'\\'),
+            Transform::RemoveNulls | Transform::ReplaceNulls => has(0),
+            Transform::ReplaceComments => s.windows(2).any(|w| w == b"/*"),
+            Transform::SqlHexDecode => has(b'0'),
+            Transform::Utf8ToUnicode => s.iter().any(|b| !b.is_ascii()),
+            Transform::CompressWhiteSpace => {
+                s.iter().any(|&b| is_ws(b) && b != b' ') || s.windows(2).any(|w| w == b"  ")
+            }
+            _ => true,
+        }
+    }
+}
+
 /// Applies `chain` in order to `s`, truncating every step to [`MAX_TRANSFORMED`] bytes.
 pub fn apply_all(chain: &[Transform], s: &[u8]) -> Vec<u8> {
     let mut cur = s.get(..s.len().min(MAX_TRANSFORMED)).unwrap_or(s).to_vec();
     for t in chain {
-        if *t == Transform::None {
+        if !t.may_change(&cur) {
             continue;
         }
         cur = t.apply(&cur);
