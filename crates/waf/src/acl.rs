@@ -8,6 +8,7 @@
 //! - `MatchScope` (`KEY`, `VALUE`, `ALL`) on `AllQueryArguments`.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -982,7 +983,7 @@ impl WebAcl {
         let mut ev = Eval {
             req,
             labels: req.anomalies.clone(),
-            cache: Vec::new(),
+            cache: HashMap::default(),
         };
         let mut counted = Vec::new();
         for rule in &self.rules {
@@ -1057,6 +1058,24 @@ impl WebAcl {
     }
 }
 
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// A field's values after transformation, and whether it was oversize.
 type FieldValues = (Vec<Vec<u8>>, bool);
 
@@ -1066,8 +1085,8 @@ type ParsedRules = (Vec<Rule>, Vec<(String, String)>);
 struct Eval<'r> {
     req: &'r Request,
     labels: Vec<String>,
-    /// Transformed fields already computed for this request: (key hash, key, values).
-    cache: Vec<(u64, &'r str, Rc<FieldValues>)>,
+    /// Transformed fields already computed for this request, by key hash: (key, values).
+    cache: HashMap<u64, (&'r str, Rc<FieldValues>), BuildHasherDefault<KeyHasher>>,
 }
 
 fn push_kv(out: &mut Vec<Vec<u8>>, scope: Scope, k: &str, v: &str) {
@@ -1262,10 +1281,8 @@ impl<'r> Eval<'r> {
     }
 
     fn values(&mut self, t: &'r Target) -> Rc<FieldValues> {
-        if let Some((_, _, v)) = self
-            .cache
-            .iter()
-            .find(|(h, k, _)| *h == t.hash && *k == t.key)
+        if let Some((k, v)) = self.cache.get(&t.hash)
+            && *k == t.key
         {
             return v.clone();
         }
@@ -1276,7 +1293,10 @@ impl<'r> Eval<'r> {
             raw.iter().map(|v| apply_all(&t.chain, v)).collect()
         };
         let rc = Rc::new((vals, oversize));
-        self.cache.push((t.hash, t.key.as_str(), rc.clone()));
+        // On a hash collision the first key keeps the slot; the other is recomputed each time.
+        self.cache
+            .entry(t.hash)
+            .or_insert((t.key.as_str(), rc.clone()));
         rc
     }
 
