@@ -455,11 +455,7 @@ fn breaks_out(t: &[Tok], high: bool) -> bool {
         // 'x' -- / 1 # : the rest of the query is commented out
         [Tok::Comment, ..] => *first == Tok::Str || high,
         // '; ...
-        [
-            Tok::Semi,
-            Tok::Stmt | Tok::Word | Tok::BadFunc | Tok::Func,
-            ..,
-        ] => true,
+        [Tok::Semi, Tok::Stmt | Tok::BadFunc, ..] => true,
         // ' OR x ...
         [Tok::Logic | Tok::Not, Tok::Not, next, ..] | [Tok::Logic, next, ..] => match next {
             Tok::Num | Tok::Str | Tok::Var => {
