@@ -204,9 +204,6 @@ impl Request {
         if !method_ok {
             self.anomaly("invalid-method");
         }
-        if self.header("host").is_none_or(|h| h.trim().is_empty()) && self.version != "HTTP/1.0" {
-            self.anomaly("missing-host");
-        }
         let hosts = self
             .headers
             .iter()
@@ -458,6 +455,11 @@ pub fn parse_raw(raw: &[u8], limits: &Limits) -> Result<Request, ParseError> {
     };
     req.set_body(&body, limits);
     req.check_common();
+    // HTTP/1.1 requires Host on the wire; the parts form (`from_parts`) does not claim to be a
+    // wire request, so only raw requests are held to it.
+    if req.header("host").is_none_or(|h| h.trim().is_empty()) && req.version != "HTTP/1.0" {
+        req.anomaly("missing-host");
+    }
     for a in anomalies {
         req.anomaly(a);
     }

@@ -494,6 +494,17 @@ fn bad_acls_get_a_json_path_and_a_reason() {
 
 #[test]
 fn from_parts_requests_are_inspected_like_raw_ones() {
+    let bare = Request::from_parts(
+        "GET",
+        "/hello?name=world",
+        Vec::new(),
+        b"",
+        &Limits::default(),
+    );
+    assert_eq!(
+        managed::default_acl().unwrap().evaluate(&bare).action,
+        Action::Allow
+    );
     let a = managed::default_acl().unwrap();
     let r = Request::from_parts(
         "POST",
