@@ -42,6 +42,9 @@ enum Command {
     /// Import and inspect the offline OSV advisory database `mudroom scan` uses.
     #[command(subcommand)]
     Advisories(cmd::advisories::AdvisoriesCommand),
+    /// Inspect requests with a web ACL (`mudroom waf test`).
+    #[command(subcommand)]
+    Waf(cmd::waf::WafCommand),
     /// Print the version.
     Version,
 }
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Secrets(c) => cmd::secrets::run(c),
         Command::Scan(a) => cmd::scan::run(a),
         Command::Advisories(c) => cmd::advisories::run(c),
+        Command::Waf(c) => cmd::waf::run(c),
         Command::Version => {
             cmd::say(&format!("mudroom {}\n", env!("CARGO_PKG_VERSION")));
             Ok(ExitCode::SUCCESS)

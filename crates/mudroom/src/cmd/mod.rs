@@ -9,6 +9,7 @@ pub mod policy;
 pub mod scan;
 pub mod secrets;
 pub mod up;
+pub mod waf;
 
 /// Bad input or bad usage: the command exits 2.
 #[derive(Debug)]
