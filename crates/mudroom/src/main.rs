@@ -32,6 +32,9 @@ enum Command {
     /// Operator commands on a data directory.
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
+    /// Store secrets in a data directory (works while `mudroom up` runs).
+    #[command(subcommand)]
+    Secrets(cmd::secrets::SecretsCommand),
     /// Print the version.
     Version,
 }
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Up(a) => cmd::up::run(a),
         Command::Admin(c) => cmd::admin::run(c),
         Command::Audit(c) => cmd::audit::run(c),
+        Command::Secrets(c) => cmd::secrets::run(c),
         Command::Version => {
             cmd::say(&format!("mudroom {}\n", env!("CARGO_PKG_VERSION")));
             Ok(ExitCode::SUCCESS)

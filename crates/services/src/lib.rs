@@ -11,6 +11,7 @@ pub mod identity;
 pub mod platform;
 pub mod protocol;
 mod random;
+pub mod secretsmanager;
 pub mod server;
 pub mod sts;
 

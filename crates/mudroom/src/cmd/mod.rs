@@ -5,6 +5,7 @@ use std::io::Write as _;
 pub mod admin;
 pub mod audit;
 pub mod policy;
+pub mod secrets;
 pub mod up;
 
 /// Bad input or bad usage: the command exits 2.

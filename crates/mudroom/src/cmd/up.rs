@@ -59,6 +59,7 @@ pub fn run(args: UpArgs) -> Result<ExitCode> {
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(mudroom_services::sts::Sts),
         Arc::new(mudroom_services::iam::Iam),
+        Arc::new(crate::cmd::secrets::service(&parts)?),
     ];
     let platform = Arc::new(Platform::new(
         Arc::clone(&parts.identities),
