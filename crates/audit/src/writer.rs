@@ -136,12 +136,11 @@ fn commit(conn: &mut Connection, batch: &[Job]) -> Result<Vec<Receipt>> {
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(Error::db("begin append"))?;
     let last = tx
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
-        )
-        .optional()
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut head| {
+            head.query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+                .optional()
+        })
         .map_err(Error::db("read head"))?;
     let (mut seq, mut prev) = match last {
         None => (0u64, Hash::GENESIS),

@@ -51,11 +51,18 @@ fn acknowledged_writes_survive_kill_9() {
         server.kill();
         let _ = writer.wait();
         let round_acked = reader.join().unwrap();
-        eprintln!("round {round}: killed after {delay_ms} ms, {} writes acknowledged", round_acked.len());
+        eprintln!(
+            "round {round}: killed after {delay_ms} ms, {} writes acknowledged",
+            round_acked.len()
+        );
         acked.extend(round_acked);
         std::fs::write(&acked_file, acked.join("\n")).unwrap();
         server = Server::start_in(&root, &data);
-        let out = server.python(&python, "crash_checker.py", &[("ACKED", acked_file.to_str().unwrap())]);
+        let out = server.python(
+            &python,
+            "crash_checker.py",
+            &[("ACKED", acked_file.to_str().unwrap())],
+        );
         assert_ok(&out);
     }
     assert!(!acked.is_empty(), "the writer never got an acknowledgement");
