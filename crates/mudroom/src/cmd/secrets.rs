@@ -101,7 +101,13 @@ fn put(args: &PutArgs) -> Result<ExitCode> {
                 .map_err(|e| UsageError(format!("cannot read `{}`: {e}", path.display())))?;
             read_value(&mut file, &format!("`{}`", path.display()))?
         }
-        None => read_value(&mut std::io::stdin().lock(), "standard input")?,
+        None => {
+            let stdin = std::io::stdin();
+            if std::io::IsTerminal::is_terminal(&stdin) {
+                eprintln!("reading the value from the terminal; end it with Ctrl-D");
+            }
+            read_value(&mut stdin.lock(), "standard input")?
+        }
     };
     let value = SecretValue::from_bytes(bytes);
     let parts = open_platform_parts(&args.data)?;

@@ -84,13 +84,25 @@ impl Server {
 
     /// Starts a server on `data_dir` (which may hold state from an earlier run).
     pub fn start_in(root: &Path, data_dir: &Path) -> Server {
+        Self::launch(root, data_dir, Stdio::inherit())
+    }
+
+    /// Starts a server on a fresh data directory in scratch dir `name`, writing its stderr to
+    /// `root/stderr.log` instead of the test's.
+    pub fn start_logged(name: &str) -> Server {
+        let root = scratch(name);
+        let log = std::fs::File::create(root.join("stderr.log")).expect("create stderr.log");
+        Self::launch(&root, &root.join("data"), Stdio::from(log))
+    }
+
+    fn launch(root: &Path, data_dir: &Path, stderr: Stdio) -> Server {
         let port = free_port();
         let mut child = mudroom(root)
             .args(["up", "--data-dir"])
             .arg(data_dir)
             .args(["--services-listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start mudroom up");
         // The banner is printed once the endpoint listens.

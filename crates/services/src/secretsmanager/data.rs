@@ -554,7 +554,7 @@ impl Secrets {
     pub fn list_all(&self) -> Result<Vec<SecretRow>, SecretsError> {
         self.store.read(|c| -> Result<_, SecretsError> {
             let mut stmt = c.prepare(&format!(
-                "SELECT {SECRET_COLUMNS} FROM sm_secrets ORDER BY created_ms, arn"
+                "SELECT {SECRET_COLUMNS} FROM sm_secrets ORDER BY created_ms, rowid"
             ))?;
             let mut rows = stmt
                 .query_map([], secret_from_row)?

@@ -483,14 +483,14 @@ pub(super) fn list_secrets(cx: &Cx<'_>, input: &Input) -> Answer {
     }
     cx.authorize_any("ListSecrets")?;
     let mut rows = filtered(cx, &filters, include_deleted)?;
+    // Stable: ties keep creation order.
     rows.sort_by(|a, b| {
         let order = match sort_by {
             "name" => a.name.cmp(&b.name),
             "last-accessed-date" => a.accessed_ms.cmp(&b.accessed_ms),
             "last-changed-date" => a.changed_ms.cmp(&b.changed_ms),
             _ => a.created_ms.cmp(&b.created_ms),
-        }
-        .then_with(|| a.arn.cmp(&b.arn));
+        };
         if descending { order.reverse() } else { order }
     });
     let (rows, next) = page(rows, offset, max);
