@@ -57,7 +57,6 @@ mod record;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -71,7 +70,7 @@ pub use read::{BreakReason, ChainBreak, Entry, Filter, Head, MAX_QUERY_ROWS, Ver
 pub use record::{Decision, MAX_DETAIL_BYTES, MAX_FIELD_BYTES, MAX_SHORT_FIELD_BYTES, Record};
 pub use writer::{AppendFuture, Receipt, Stats};
 
-use writer::{Counters, Job, Reply};
+use writer::{Counters, Job, Reply, Shared};
 
 // The log is shared across threads and its futures move between them.
 const _: () = {
@@ -153,7 +152,7 @@ impl Options {
 pub struct AuditLog {
     path: PathBuf,
     busy_timeout: Duration,
-    jobs: Option<Sender<Job>>,
+    shared: Arc<Shared>,
     writer: Option<JoinHandle<()>>,
     counters: Arc<Counters>,
     readers: Mutex<Vec<Connection>>,
@@ -203,19 +202,18 @@ impl AuditLog {
             .map_err(dir_error)?;
 
         let counters = Arc::new(Counters::default());
-        let (jobs, queue) = std::sync::mpsc::channel();
+        let shared = Arc::new(Shared::new(conn, Arc::clone(&counters), options.max_batch));
         let writer = std::thread::Builder::new()
             .name("mudroom-audit-writer".to_owned())
             .spawn({
-                let counters = Arc::clone(&counters);
-                let max_batch = options.max_batch.max(1);
-                move || writer::run(conn, queue, counters, max_batch)
+                let shared = Arc::clone(&shared);
+                move || writer::run(&shared)
             })
             .map_err(dir_error)?;
         Ok(AuditLog {
             path,
             busy_timeout: options.busy_timeout,
-            jobs: Some(jobs),
+            shared,
             writer: Some(writer),
             counters,
             readers: Mutex::new(Vec::new()),
@@ -228,18 +226,20 @@ impl AuditLog {
     }
 
     /// Records `record` and returns once it is committed and fsync'd. Blocks the calling thread
-    /// (in async code use [`AuditLog::append_async`]). On error nothing was recorded: fail the
+    /// (in async code use [`AuditLog::append_async`]); when no commit is running, the commit runs
+    /// on this thread, with whatever else is queued. On error nothing was recorded: fail the
     /// request being audited.
     pub fn append(&self, record: Record) -> Result<Receipt> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.submit(
-            record,
-            Reply::new(move |result| {
+        let job = Job {
+            record: record.bounded(),
+            reply: Reply::new(move |result| {
                 // The caller waits on `rx` until this arrives; if it is gone there is no one
                 // left to tell.
                 let _ = tx.send(result);
             }),
-        );
+        };
+        self.shared.append(job);
         rx.recv().unwrap_or(Err(Error::WriterStopped))
     }
 
@@ -250,27 +250,20 @@ impl AuditLog {
         future
     }
 
-    /// Queues `record` and returns at once; `done` runs on the writer thread with the outcome
-    /// once the record is durable or has failed. `done` must be quick, since it delays the rest
-    /// of its batch's callers, and must not call [`AuditLog::append`] (the writer would wait for
-    /// itself); [`AuditLog::append_with`] and [`AuditLog::append_async`] are fine.
+    /// Queues `record` and returns at once; `done` runs on the thread that committed it (the
+    /// writer thread, or a thread inside [`AuditLog::append`]) with the outcome once the record
+    /// is durable or has failed. `done` must be quick, since it delays the rest of its batch's
+    /// callers, and must not call [`AuditLog::append`] (it could wait for its own thread);
+    /// [`AuditLog::append_with`] and [`AuditLog::append_async`] are fine.
     pub fn append_with(&self, record: Record, done: impl FnOnce(Result<Receipt>) + Send + 'static) {
         self.submit(record, Reply::new(done));
     }
 
     fn submit(&self, record: Record, reply: Reply) {
-        let job = Job {
+        self.shared.submit(Job {
             record: record.bounded(),
             reply,
-        };
-        match &self.jobs {
-            Some(jobs) => {
-                if let Err(std::sync::mpsc::SendError(job)) = jobs.send(job) {
-                    job.reply.send(Err(Error::WriterStopped));
-                }
-            }
-            None => job.reply.send(Err(Error::WriterStopped)),
-        }
+        });
     }
 
     /// Counters since open: records, commits (fsyncs), failed commits, largest batch.
@@ -312,8 +305,8 @@ impl AuditLog {
 
 impl Drop for AuditLog {
     fn drop(&mut self) {
-        // Closing the queue lets the writer commit what is queued, then stop.
-        drop(self.jobs.take());
+        // Closing lets the writer commit what is queued, then stop.
+        self.shared.close();
         if let Some(writer) = self.writer.take() {
             // A panicked writer has already failed its callers (see `Reply`).
             let _ = writer.join();

@@ -1,11 +1,12 @@
-//! The writer: one thread that owns the read-write connection and commits queued records in
-//! batches (group commit).
+//! The writer: the read-write connection, the queue of records waiting for it, and the thread
+//! that commits queued records in batches (group commit). A blocking append commits the queue on
+//! its own thread when no commit is running.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -91,41 +92,188 @@ pub(crate) struct Job {
     pub reply: Reply,
 }
 
-/// The writer thread's loop: take everything queued (up to `max_batch`), commit it in one
-/// transaction, answer each caller, repeat. Records that arrive while a commit runs form the
-/// next batch, so batching adds no waiting. Ends when every sender is gone and the queue is empty.
-pub(crate) fn run(
-    mut conn: Connection,
-    jobs: Receiver<Job>,
+/// What appenders and the writer thread share: the queue and the read-write connection.
+///
+/// Whoever holds the connection commits. A blocking [`Shared::append`] that finds it free commits
+/// the queue itself (leader), so a lone caller pays one fsync and no thread switch; records that
+/// arrive while a commit runs wait in the queue, and the committer hands the queue to the writer
+/// thread when it is done. Records queued without a waiting thread (callbacks, futures) wake the
+/// writer thread, unless a blocking append takes them along first.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Wakes the writer thread: records wait with no committer, or the log is closing.
+    wake_writer: Condvar,
     counters: Arc<Counters>,
     max_batch: usize,
-) {
-    let mut batch: Vec<Job> = Vec::new();
-    while let Ok(first) = jobs.recv() {
-        batch.push(first);
-        while batch.len() < max_batch {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+}
+
+struct State {
+    queue: VecDeque<Job>,
+    /// The read-write connection; `None` while a batch commits with it.
+    conn: Option<Connection>,
+    /// The log is closing: the writer commits what is queued, then stops.
+    closed: bool,
+    /// A commit panicked and took the connection with it: every append fails.
+    broken: bool,
+}
+
+/// A committed (or failed) batch, to be answered outside the lock.
+struct Committed {
+    batch: Vec<Job>,
+    outcome: Result<Vec<Receipt>>,
+}
+
+impl Shared {
+    pub(crate) fn new(conn: Connection, counters: Arc<Counters>, max_batch: usize) -> Shared {
+        Shared {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                conn: Some(conn),
+                closed: false,
+                broken: false,
+            }),
+            wake_writer: Condvar::new(),
+            counters,
+            max_batch: max_batch.max(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `job` for a caller that waits for its reply: commits the queue on this thread when
+    /// no commit is running, else leaves it to the running committer.
+    pub(crate) fn append(&self, job: Job) {
+        let mut st = self.lock();
+        if st.closed || st.broken {
+            drop(st);
+            job.reply.send(Err(Error::WriterStopped));
+            return;
+        }
+        st.queue.push_back(job);
+        let Some(mut conn) = st.conn.take() else {
+            // A commit is running; its committer passes the queue on when it finishes.
+            return;
+        };
+        let batch = take_batch(&mut st.queue, self.max_batch);
+        drop(st);
+        let committed = self.commit_with(&mut conn, batch);
+        let mut st = self.lock();
+        st.conn = Some(conn);
+        // Records queued meanwhile have no committer: hand them to the writer thread.
+        if !st.queue.is_empty() || st.closed {
+            self.wake_writer.notify_one();
+        }
+        drop(st);
+        self.answer(committed);
+    }
+
+    /// Queues `job` for the writer thread (its reply is a callback or a future).
+    pub(crate) fn submit(&self, job: Job) {
+        let mut st = self.lock();
+        if st.closed || st.broken {
+            drop(st);
+            job.reply.send(Err(Error::WriterStopped));
+            return;
+        }
+        st.queue.push_back(job);
+        self.wake_writer.notify_one();
+    }
+
+    /// Lets the writer commit what is queued and stop.
+    pub(crate) fn close(&self) {
+        let mut st = self.lock();
+        st.closed = true;
+        self.wake_writer.notify_one();
+    }
+
+    /// Commits `batch` on `conn`. Should the commit panic, the connection is gone: the log is
+    /// marked broken and everything queued fails, so no caller waits forever.
+    fn commit_with(&self, conn: &mut Connection, batch: Vec<Job>) -> Committed {
+        struct OnUnwind<'a>(&'a Shared);
+        impl Drop for OnUnwind<'_> {
+            fn drop(&mut self) {
+                let orphans: Vec<Job> = {
+                    let mut st = self.0.lock();
+                    st.broken = true;
+                    self.0.wake_writer.notify_one();
+                    st.queue.drain(..).collect()
+                };
+                // Dropped outside the lock: each reply reports `WriterStopped`.
+                drop(orphans);
             }
         }
-        match commit(&mut conn, &batch) {
+        let guard = OnUnwind(self);
+        let outcome = commit(conn, &batch);
+        std::mem::forget(guard);
+        Committed { batch, outcome }
+    }
+
+    /// Counts a committed batch and answers each of its callers, in queue order.
+    fn answer(&self, committed: Committed) {
+        let Committed { batch, outcome } = committed;
+        let counters = &self.counters;
+        match outcome {
             Ok(receipts) => {
                 let n = receipts.len() as u64;
                 counters.records.fetch_add(n, Ordering::AcqRel);
                 counters.commits.fetch_add(1, Ordering::AcqRel);
                 counters.largest_batch.fetch_max(n, Ordering::AcqRel);
-                for (job, receipt) in batch.drain(..).zip(receipts) {
+                for (job, receipt) in batch.into_iter().zip(receipts) {
                     job.reply.send(Ok(receipt));
                 }
             }
             Err(e) => {
                 counters.failed_commits.fetch_add(1, Ordering::AcqRel);
-                for job in batch.drain(..) {
+                for job in batch {
                     job.reply.send(Err(e.clone()));
                 }
             }
         }
+    }
+}
+
+/// Up to `max` jobs from the front of `queue`.
+fn take_batch(queue: &mut VecDeque<Job>, max: usize) -> Vec<Job> {
+    let n = queue.len().min(max);
+    queue.drain(..n).collect()
+}
+
+/// The writer thread's loop: whenever records are queued and the connection is free, commit a
+/// batch (everything queued, up to `max_batch`), answer each caller, repeat until the queue is
+/// empty. Records that arrive while a commit runs form the next batch, so batching adds no
+/// waiting. Ends once the log is closed and the queue is empty.
+///
+/// Whoever returns the connection while records are queued wakes this thread, and so does every
+/// record queued by [`Shared::submit`], so no record is left in the queue without a committer.
+pub(crate) fn run(shared: &Shared) {
+    let mut st = shared.lock();
+    loop {
+        if st.broken {
+            break;
+        }
+        if !st.queue.is_empty()
+            && let Some(mut conn) = st.conn.take()
+        {
+            let batch = take_batch(&mut st.queue, shared.max_batch);
+            drop(st);
+            let committed = shared.commit_with(&mut conn, batch);
+            shared.lock().conn = Some(conn);
+            shared.answer(committed);
+            st = shared.lock();
+            continue;
+        }
+        if st.queue.is_empty() && st.closed && st.conn.is_some() {
+            let conn = st.conn.take();
+            drop(st);
+            drop(conn);
+            return;
+        }
+        st = shared
+            .wake_writer
+            .wait(st)
+            .unwrap_or_else(PoisonError::into_inner);
     }
 }
 
@@ -136,12 +284,11 @@ fn commit(conn: &mut Connection, batch: &[Job]) -> Result<Vec<Receipt>> {
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(Error::db("begin append"))?;
     let last = tx
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
-        )
-        .optional()
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut head| {
+            head.query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+                .optional()
+        })
         .map_err(Error::db("read head"))?;
     let (mut seq, mut prev) = match last {
         None => (0u64, Hash::GENESIS),

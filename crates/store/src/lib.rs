@@ -46,7 +46,11 @@ pub const DEFAULT_DATA_DIR: &str = ".mudroom";
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Read connections kept open for reuse; more are opened when needed and closed after use.
-const READ_POOL_SIZE: usize = 4;
+///
+/// A server runs one read per request thread at a time, so this covers a few dozen concurrent
+/// requests: opening a connection (file, WAL index, schema parse) costs more than the reads of
+/// a typical call, and an idle one costs a file descriptor and a little memory.
+const READ_POOL_SIZE: usize = 64;
 
 /// How often a backup or restore retries when SQLite reports the database busy.
 const COPY_RETRIES: u32 = 500;

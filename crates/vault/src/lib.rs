@@ -620,20 +620,20 @@ fn unwrap_raw(
 }
 
 fn read_sealed(conn: &Connection, arn: &str, version: &str) -> Result<Option<Sealed>, VaultError> {
+    // Cached: this runs on every read of a secret.
     let row = conn
-        .query_row(
+        .prepare_cached(
             "SELECT key_nonce, wrapped_key, nonce, ciphertext FROM vault_versions
              WHERE arn = ?1 AND version_id = ?2",
-            params![arn, version],
-            |row| {
-                Ok((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, Vec<u8>>(1)?,
-                    row.get::<_, Vec<u8>>(2)?,
-                    row.get::<_, Vec<u8>>(3)?,
-                ))
-            },
-        )
+        )?
+        .query_row(params![arn, version], |row| {
+            Ok((
+                row.get::<_, Vec<u8>>(0)?,
+                row.get::<_, Vec<u8>>(1)?,
+                row.get::<_, Vec<u8>>(2)?,
+                row.get::<_, Vec<u8>>(3)?,
+            ))
+        })
         .optional()?;
     let Some((key_nonce, wrapped_key, nonce, ciphertext)) = row else {
         return Ok(None);

@@ -110,6 +110,88 @@ fn group_commit_puts_queued_records_in_one_transaction() {
 }
 
 #[test]
+fn a_blocking_append_commits_without_the_writer_thread() {
+    let dir = temp_dir();
+    let log = Arc::new(AuditLog::open(dir.path()).unwrap());
+    // The writer thread commits this record, then runs the callback, which holds it until
+    // released.
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
+    log.append_with(record(0), move |r| {
+        entered_tx.send(r.map(|r| r.seq)).unwrap();
+        release_rx.recv().unwrap();
+    });
+    assert_eq!(entered.recv().unwrap().unwrap(), 1);
+
+    // With the writer thread busy, a blocking append commits on its own thread.
+    let (done_tx, done) = mpsc::channel();
+    let appender = {
+        let log = Arc::clone(&log);
+        std::thread::spawn(move || done_tx.send(log.append(record(1)).map(|r| r.seq)).unwrap())
+    };
+    let outcome = done.recv_timeout(Duration::from_secs(60));
+    release.send(()).unwrap();
+    assert_eq!(
+        outcome
+            .expect("the append waited for the writer thread")
+            .unwrap(),
+        2
+    );
+    appender.join().unwrap();
+
+    // Records queued by callback still go through the writer thread once it is free.
+    let (tx, rx) = mpsc::channel();
+    log.append_with(record(2), move |r| {
+        tx.send((
+            r.map(|r| r.seq),
+            std::thread::current().name().map(str::to_owned),
+        ))
+        .unwrap()
+    });
+    let (seq, thread) = rx.recv().unwrap();
+    assert_eq!(seq.unwrap(), 3);
+    assert_eq!(thread.as_deref(), Some("mudroom-audit-writer"));
+    let stats = log.stats();
+    assert_eq!(
+        (stats.records, stats.commits, stats.failed_commits),
+        (3, 3, 0)
+    );
+    assert!(matches!(
+        log.verify().unwrap(),
+        Verification::Intact { records: 3, .. }
+    ));
+}
+
+#[test]
+fn records_queued_during_a_blocking_commit_are_handed_to_the_writer() {
+    let dir = temp_dir();
+    let log = Arc::new(AuditLog::open(dir.path()).unwrap());
+    // The blocking append below waits for SQLite's write lock; what is queued meanwhile has no
+    // committer until it finishes.
+    let lock = lock_writes(dir.path());
+    let appender = {
+        let log = Arc::clone(&log);
+        std::thread::spawn(move || log.append(record(0)).map(|r| r.seq))
+    };
+    let (tx, rx) = mpsc::channel();
+    for i in 1..=20 {
+        let tx = tx.clone();
+        log.append_with(record(i), move |r| tx.send(r.map(|r| r.seq)).unwrap());
+    }
+    lock.execute_batch("COMMIT").unwrap();
+    let mut seqs: BTreeSet<u64> = (0..20).map(|_| rx.recv().unwrap().unwrap()).collect();
+    assert!(seqs.insert(appender.join().unwrap().unwrap()));
+    assert_eq!(seqs, (1..=21).collect::<BTreeSet<u64>>());
+    let stats = log.stats();
+    assert_eq!((stats.records, stats.failed_commits), (21, 0));
+    assert!(stats.commits <= 3, "{stats:?}");
+    assert!(matches!(
+        log.verify().unwrap(),
+        Verification::Intact { records: 21, .. }
+    ));
+}
+
+#[test]
 fn a_batch_larger_than_max_batch_is_split() {
     let dir = temp_dir();
     let log = AuditLog::open_with(dir.path(), Options::default().max_batch(8)).unwrap();
